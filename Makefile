@@ -1,0 +1,34 @@
+# mia-edu: the two commands are `make lab` (open the course) and `make test` (pass every test).
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+PORT   ?= 8888
+NB     ?= 02
+
+.PHONY: lab test setup html app bench clean
+
+# Create the venv once (Python >= 3.10), install requirements and the package (editable).
+# Re-running reuses the venv; it reinstalls only when requirements.txt or pyproject.toml change.
+$(STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "mia-edu needs Python >= 3.10, found " + sys.version.split()[0])'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+lab: setup  ## open the course in JupyterLab
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --ServerApp.root_dir=notebooks
+
+test: setup  ## lint, then every test (notebooks executed, browser tests included)
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest
+
+bench: setup  ## speed benchmarks (ratios against the naive way, measured in the same run)
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf build .pytest_cache

@@ -1,0 +1,85 @@
+"""A small on-disk cache of numpy arrays, so a notebook run twice never redoes slow work.
+
+Everything is stored as plain ``.npz`` arrays (loaded with ``allow_pickle=False``): no pickles, no
+code execution on load. Keys are SHA-256 hashes of everything that determines the result.
+
+``MIA_EDU_CACHE`` sets the directory (default: ``$XDG_CACHE_HOME/mia_edu`` or
+``~/.cache/mia_edu``); ``MIA_EDU_CACHE=off`` disables caching. A corrupt or truncated file is
+treated as a miss (and removed), never as an error.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+_OFF = {"off", "0", "false", "no", "none", ""}
+
+
+def cache_dir() -> Path | None:
+    """The cache directory, or ``None`` when ``MIA_EDU_CACHE=off``."""
+    env = os.environ.get("MIA_EDU_CACHE")
+    if env is not None:
+        if env.strip().lower() in _OFF:
+            return None
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "mia_edu"
+
+
+def make_key(*parts) -> str:
+    """Hash arrays, dataclasses, strings and numbers into a hex key (order matters)."""
+    h = hashlib.sha256()
+    for part in parts:
+        if isinstance(part, np.ndarray):
+            arr = np.ascontiguousarray(part)
+            h.update(f"nd{arr.dtype.str}{arr.shape}".encode())
+            h.update(arr.tobytes())
+        elif dataclasses.is_dataclass(part):
+            h.update(repr(sorted(dataclasses.asdict(part).items())).encode())
+        else:
+            h.update(repr(part).encode())
+        h.update(b"|")
+    return h.hexdigest()[:32]
+
+
+def _path(kind: str, key: str) -> Path | None:
+    root = cache_dir()
+    return None if root is None else root / kind / f"{key}.npz"
+
+
+def load(kind: str, key: str) -> dict[str, np.ndarray] | None:
+    """Return the arrays stored under ``kind/key``, or ``None`` on a miss or a broken file."""
+    path = _path(kind, key)
+    if path is None or not path.exists():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            return {name: f[name] for name in f.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError):
+        try:
+            path.unlink()
+        except OSError:
+            pass
+        return None
+
+
+def save(kind: str, key: str, arrays: dict[str, np.ndarray]) -> None:
+    """Store ``arrays`` under ``kind/key`` atomically (write to a temp file, then rename)."""
+    path = _path(kind, key)
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, **arrays)
+        os.replace(tmp, path)
+    except OSError:  # a read-only or full disk must not break a lesson
+        pass
