@@ -12,7 +12,7 @@ high confidence, low entropy, low modified entropy and high scaled logit all poi
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import log_softmax, logsumexp
+from scipy.special import expit, log_softmax, logsumexp
 
 from ._validation import as_labels
 
@@ -52,16 +52,26 @@ def log_probs(logits) -> np.ndarray:
     return log_softmax(z, axis=-1)
 
 
+def _phi(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """z_y − logsumexp_{y'≠y} z_y' (no cancellation, even when p_y rounds to 1)."""
+    yb = np.broadcast_to(y, z.shape[:-1])
+    return _take(z, y) - (_log_rest(z, yb) + logsumexp(z, axis=-1))
+
+
 def loss(logits, y) -> np.ndarray:
-    """Cross-entropy loss ``−log p_y`` (members: low)."""
+    """Cross-entropy loss ``−log p_y`` (members: low).
+
+    Computed as ``log(1 + e^{−φ})`` from the scaled logit φ, so a loss of 1e-26 is 1e-26 and not
+    the 0 (or −0) that ``logsumexp(z) − z_y`` rounds to.
+    """
     z, y = _prepare(logits, y)
-    return -_take(log_softmax(z, axis=-1), y)
+    return np.logaddexp(0.0, -_phi(z, y))
 
 
 def confidence(logits, y) -> np.ndarray:
     """Probability of the true class ``p_y`` (members: high)."""
     z, y = _prepare(logits, y)
-    return np.exp(_take(log_softmax(z, axis=-1), y))
+    return expit(_phi(z, y))
 
 
 def entropy(logits, y=None) -> np.ndarray:
@@ -83,12 +93,12 @@ def modified_entropy(logits, y) -> np.ndarray:
     """
     z, y = _prepare(logits, y)
     lp = log_softmax(z, axis=-1)
-    lp_y = _take(lp, y)
+    phi = _phi(z, y)
     log1m = np.stack([_log_rest(z, np.full(z.shape[:-1], c)) for c in range(z.shape[-1])], axis=-1)
     p = np.exp(lp)
     other = p * log1m
     np.put_along_axis(other, np.broadcast_to(y[:, None], other.shape[:-1] + (1,)), 0.0, axis=-1)
-    return -np.exp(_take(log1m, y)) * lp_y - other.sum(axis=-1)
+    return expit(-phi) * np.logaddexp(0.0, -phi) - other.sum(axis=-1)
 
 
 def scaled_logit(logits, y) -> np.ndarray:
@@ -98,8 +108,7 @@ def scaled_logit(logits, y) -> np.ndarray:
     p_y → 1, where ``log(p/(1−p))`` in floating point would give ``inf``.
     """
     z, y = _prepare(logits, y)
-    yb = np.broadcast_to(y, z.shape[:-1])
-    return _take(z, y) - (_log_rest(z, yb) + logsumexp(z, axis=-1))
+    return _phi(z, y)
 
 
 def compute_signals(logits, y) -> dict[str, np.ndarray]:
