@@ -62,7 +62,7 @@ def test_bootstrap_ci_has_the_right_width_and_is_deterministic():
     n1, n0 = 3000, 2000
     se = np.sqrt((auc * (1 - auc) + (n1 - 1) * (q1 - auc**2) + (n0 - 1) * (q2 - auc**2)) / (n1 * n0))
     assert hi - lo == pytest.approx(2 * 1.96 * se, rel=0.2)
-    assert (lo, hi) == metrics.bootstrap_ci(metrics.roc_auc, SCORES, IS_MEMBER, n_boot=200, seed=3)
+    assert (lo, hi) == metrics.bootstrap_ci(metrics.roc_auc, SCORES, IS_MEMBER, n_boot=400, seed=3)
 
 
 def test_summary_keys():
