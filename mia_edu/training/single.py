@@ -16,9 +16,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import cache
-from ._validation import as_labels, check_int
-from .models import ARCHS, build_model
+from .. import cache
+from .._validation import as_labels, check_int
+from ..models import ARCHS, build_model
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,20 @@
+"""Train models: one target with :func:`train`, or K shadow / reference models with :func:`train_many`.
+
+``single`` trains one model (:class:`TrainConfig`, :func:`train`, :func:`fit_module`); ``many``
+trains a :class:`ModelBank` of K models, each on its own subset of the data, by the fastest route
+for the size and device (``batched`` holds the stacked-weights route). Taught in notebooks 01–02
+(one model) and 05 (many).
+"""
+
+from .single import (
+    TrainConfig,
+    TrainedModel,
+    arrays_to_state,
+    check_features,
+    fit_module,
+    state_to_arrays,
+    train,
+)
+
+__all__ = ["TrainConfig", "TrainedModel", "train", "fit_module", "check_features", "state_to_arrays",
+           "arrays_to_state"]
