@@ -5,6 +5,8 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PORT   ?= 8888
 NB     ?= 02
+# root (containers, CI) must opt in explicitly; everybody else gets the plain command
+AS_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .PHONY: lab test setup html app bench clean
 
@@ -21,7 +23,8 @@ $(STAMP): requirements.txt pyproject.toml
 setup: $(STAMP)
 
 lab: setup  ## open the course in JupyterLab
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --ServerApp.root_dir=notebooks
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir=notebooks --ServerApp.port=$(PORT) \
+		--LabApp.extension_manager=readonly $(AS_ROOT)
 
 test: setup  ## lint, then every test (notebooks executed, browser tests included)
 	$(VENV)/bin/ruff check .
