@@ -103,3 +103,142 @@ def make_split(n_samples: int, *, train_size: int, holdout_size: int, shadow_siz
     a, b = train_size, train_size + holdout_size
     return MembershipSplit(train=np.sort(perm[:a]), holdout=np.sort(perm[a:b]),
                            shadow=np.sort(perm[b:total]), n_samples=n_samples)
+
+
+FORGET_MODES = ("random", "class")
+
+
+@dataclass(frozen=True, eq=False)
+class UnlearningSplit:
+    """Disjoint index arrays for evaluating machine unlearning.
+
+    The original model trained on ``retain ∪ forget`` (its training set, :attr:`train`); unlearning
+    asks it to forget ``forget`` while keeping what it learnt from ``retain``. ``validation`` holds
+    non-members from the same distribution (the MIA is fitted on retain vs validation), ``test`` is
+    for accuracy (and the NeurIPS-2023 starting kit's forget-vs-test attack). Taught in notebook 07.
+
+    Attributes
+    ----------
+    retain : training samples the model must keep (members before and after unlearning).
+    forget : training samples the model must forget (members before, non-members after retraining).
+    validation : non-members the attack is fitted on (and reference rates are measured on).
+    test : non-members for test accuracy.
+    n_samples : the size of the data set the indices point into.
+    """
+
+    retain: np.ndarray
+    forget: np.ndarray
+    validation: np.ndarray
+    test: np.ndarray
+    n_samples: int
+
+    def __post_init__(self):
+        check_int(self.n_samples, "n_samples", minimum=2)
+        checked = check_disjoint(self.n_samples, retain=self.retain, forget=self.forget,
+                                 validation=self.validation, test=self.test)
+        for name, arr in checked.items():
+            if arr.size == 0:
+                raise ValueError(f"{name} is empty; an unlearning split needs at least one {name} sample")
+            object.__setattr__(self, name, arr)
+
+    @classmethod
+    def from_train(cls, train, forget, validation, test, n_samples: int) -> UnlearningSplit:
+        """Build a split from the original training set and the part of it to forget.
+
+        ``forget`` must lie inside ``train``; ``retain`` is the rest of ``train``.
+        """
+        check_int(n_samples, "n_samples", minimum=2)
+        arrays = check_disjoint(n_samples, train=train, validation=validation, test=test)
+        forget = _as_index(forget, "forget", n_samples)
+        outside = np.setdiff1d(forget, arrays["train"])
+        if outside.size:
+            raise ValueError(f"forget has {outside.size} indices outside the training set (e.g. "
+                             f"{outside[:3].tolist()}); the forget set must be part of train")
+        retain = np.setdiff1d(arrays["train"], forget)
+        return cls(retain=retain, forget=np.sort(forget), validation=arrays["validation"],
+                   test=arrays["test"], n_samples=n_samples)
+
+    @property
+    def train(self) -> np.ndarray:
+        """The original training set: ``retain ∪ forget`` (sorted)."""
+        return np.sort(np.concatenate([self.retain, self.forget]))
+
+    def sizes(self) -> dict[str, int]:
+        """Number of samples in each part."""
+        return {name: len(getattr(self, name)) for name in ("retain", "forget", "validation", "test")}
+
+
+def make_unlearning_split(n_samples: int, *, train_size: int, forget_size: int | None = None,
+                          validation_size: int, test_size: int, forget: str = "random",
+                          forget_class=None, y=None, seed: int | np.random.Generator = 0) -> UnlearningSplit:
+    """Draw a training set (retain + forget), a validation set and a test set, all disjoint.
+
+    The training, validation and test sets depend only on the sizes and the seed, not on how the
+    forget set is chosen, so a random and a class-wise forget set of the same seed share one
+    original model.
+
+    Parameters
+    ----------
+    n_samples : size of the data set.
+    train_size : size of the original training set (retain + forget).
+    forget_size : how many training samples to forget. Required for ``forget="random"``; for
+        ``forget="class"``, ``None`` (default) forgets every training sample of the class(es).
+    validation_size, test_size : non-members for fitting the attack and for accuracy.
+    forget : ``"random"`` (a uniform random subset of the training set) or ``"class"`` (training
+        samples of ``forget_class``: the other classic case).
+    forget_class : int or list of int; the class(es) to forget (``forget="class"`` only).
+    y : labels of all ``n_samples`` samples (``forget="class"`` only).
+    seed : int or numpy Generator.
+
+    Examples
+    --------
+    >>> s = make_unlearning_split(100, train_size=50, forget_size=10, validation_size=30, test_size=20)
+    >>> s.sizes()
+    {'retain': 40, 'forget': 10, 'validation': 30, 'test': 20}
+    """
+    from ._validation import as_labels
+
+    check_int(n_samples, "n_samples", minimum=2)
+    check_int(train_size, "train_size", minimum=2)
+    check_int(validation_size, "validation_size", minimum=1)
+    check_int(test_size, "test_size", minimum=1)
+    if forget not in FORGET_MODES:
+        raise ValueError(f"forget must be one of {FORGET_MODES}, got {forget!r}")
+    total = train_size + validation_size + test_size
+    if total > n_samples:
+        raise ValueError(f"train_size + validation_size + test_size = {total} exceeds n_samples = {n_samples}")
+    rng = rng_from(seed)
+    perm = rng.permutation(n_samples)
+    a, b = train_size, train_size + validation_size
+    train, validation, test = np.sort(perm[:a]), np.sort(perm[a:b]), np.sort(perm[b:total])
+    if forget == "random":
+        if forget_class is not None or y is not None:
+            raise ValueError("forget_class and y are only used with forget='class'")
+        if forget_size is None:
+            raise TypeError("forget_size is required for forget='random'")
+        check_int(forget_size, "forget_size", minimum=1)
+        if forget_size >= train_size:
+            raise ValueError(f"forget_size must be smaller than train_size = {train_size} (something must be "
+                             f"retained), got {forget_size}")
+        chosen = rng.choice(train, size=forget_size, replace=False)
+    else:
+        if y is None or forget_class is None:
+            raise TypeError("forget='class' needs the labels y and the forget_class")
+        labels = as_labels(y, "y", n=n_samples, length_of="the data set (n_samples)")
+        classes = np.atleast_1d(np.asarray(forget_class))
+        if classes.ndim != 1 or classes.size == 0 or not np.issubdtype(classes.dtype, np.integer):
+            raise TypeError(f"forget_class must be an integer class or a list of them, got {forget_class!r}")
+        candidates = train[np.isin(labels[train], classes)]
+        if candidates.size == 0:
+            raise ValueError(f"the training set holds no sample of forget_class={forget_class!r}")
+        if forget_size is None:
+            chosen = candidates
+        else:
+            check_int(forget_size, "forget_size", minimum=1)
+            if forget_size > candidates.size:
+                raise ValueError(f"forget_size = {forget_size} exceeds the {candidates.size} training samples "
+                                 f"of forget_class={forget_class!r}")
+            chosen = rng.choice(candidates, size=forget_size, replace=False)
+        if chosen.size >= train_size:
+            raise ValueError("forgetting these classes would leave nothing to retain")
+    return UnlearningSplit.from_train(train, chosen, validation, test, n_samples)
