@@ -8,6 +8,7 @@ Signal-level attacks are binary scikit-learn classifiers whose *positive class i
 from __future__ import annotations
 
 import numpy as np
+from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics import roc_auc_score
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
@@ -19,10 +20,15 @@ from ._signals import LABEL, label_values, resolve_column
 
 def _check_finite(S, name: str = "S"):
     """A clear message for NaN/inf in S before scikit-learn's generic one."""
+    if sparse.issparse(S):
+        return  # not supported: validate_data says so
     try:
-        bad = ~np.isfinite(np.asarray(S, dtype=np.float64))
+        arr = np.asarray(S)
     except (TypeError, ValueError):
-        return  # not numeric: let validate_data raise its TypeError/ValueError
+        return
+    if arr.dtype.kind not in "biuf":
+        return  # not real numbers (objects, strings, complex): let validate_data raise its error
+    bad = ~np.isfinite(arr)
     if bad.any():
         cols = sorted(set(np.nonzero(bad)[-1].tolist())) if bad.ndim == 2 else []
         raise ValueError(f"{name} contains {int(bad.sum())} NaN or inf value(s)"
@@ -44,6 +50,10 @@ class SignalAttack(ClassifierMixin, BaseEstimator):
         if is_member is None:
             raise ValueError("is_member (y) is missing: the attack requires y to be passed, but the target y is None")
         _check_finite(S)
+        if not sparse.issparse(S) and hasattr(S, "__len__") and hasattr(is_member, "__len__") \
+                and len(S) != len(is_member):
+            raise ValueError(f"is_member has {len(is_member)} entries but S has {len(S)} rows; "
+                             "expected one membership label per sample")
         S, y = validate_data(self, S, is_member, dtype=np.float64)
         check_classification_targets(y)
         y_type = type_of_target(y, input_name="is_member")
