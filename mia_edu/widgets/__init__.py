@@ -1,0 +1,14 @@
+"""Interactive panels for the notebooks (ipywidgets), thin over the rest of the package.
+
+Each panel is an object whose controls and last result are attributes (so tests and students can
+drive it from Python) and which displays as one widget. See :mod:`mia_edu.widgets._base` for the
+rules they share: errors shown, figures updated in place, results cached by setting.
+
+- :func:`overfitting_explorer` — notebook 02: epochs, width, weight decay, training-set size,
+  label smoothing, dropout → train/test curves, member vs non-member histogram, log–log ROC.
+"""
+
+from ._base import Panel, ResultCache
+from .overfitting import ExplorerResult, OverfittingExplorer, Setting, overfitting_explorer
+
+__all__ = ["Panel", "ResultCache", "OverfittingExplorer", "ExplorerResult", "Setting", "overfitting_explorer"]

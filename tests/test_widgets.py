@@ -1,0 +1,239 @@
+"""Headless tests of the course's panels: drive them as a student does (set values, click buttons)
+and check that numbers, readouts and figures follow — never stale, never a swallowed error."""
+
+from __future__ import annotations
+
+import re
+import struct
+
+import numpy as np
+import pytest
+
+from mia_edu import metrics
+from mia_edu.data import load_dataset
+from mia_edu.signals import SIGNALS, compute_signals
+from mia_edu.splits import make_split
+from mia_edu.training import TrainConfig, train
+from mia_edu.widgets import OverfittingExplorer, ResultCache, Setting, overfitting_explorer
+from mia_edu.widgets._base import torch_threads
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == PNG_MAGIC, "image is not a PNG"
+    return struct.unpack(">II", data[16:24])
+
+
+def readout_numbers(panel) -> dict[str, str]:
+    """The readout's rows as {label: value text}."""
+    rows = re.findall(r"<td[^>]*>([^<]*)</td><td[^>]*>([^<]*)</td>", panel.readout.value)
+    return {k: v for k, v in rows}
+
+
+@pytest.fixture(scope="module")
+def explorer():
+    """A mid-sized explorer on MNIST-1D (500 members / 500 non-members): big enough for the
+    weight-decay effect to be many standard errors, small enough to train in ~0.1 s."""
+    return OverfittingExplorer("mnist1d", train_sizes=(250, 500), holdout_size=500, epochs_range=(10, 150, 10),
+                               config=TrainConfig(epochs=100, hidden=128))
+
+
+def small_explorer(**kwargs) -> OverfittingExplorer:
+    opts = dict(train_sizes=(100, 200), holdout_size=200, epochs_range=(10, 20, 10), hidden_options=(16, 32),
+                weight_decays=(0.0, 1e-2), label_smoothings=(0.0, 0.1), dropouts=(0.0, 0.2),
+                config=TrainConfig(epochs=20, hidden=32))
+    opts.update(kwargs)
+    return OverfittingExplorer("mnist1d", **opts)
+
+
+# ---- construction --------------------------------------------------------------------------------
+def test_construction_warms_up_and_shows_a_figure(explorer):
+    assert explorer.errors == []
+    assert explorer.result is not None and explorer.result.setting == explorer.setting()
+    w, h = png_size(bytes(explorer.image.value))
+    assert 800 <= w <= 1240 and h <= 400, "figure must fit a 1280×800 projector below the controls"
+    nums = readout_numbers(explorer)
+    r = explorer.result
+    assert nums["train accuracy"] == f"{r.train_acc:.3f}"
+    assert nums["AUC (loss attack)"] == f"{r.attack['loss']['auc']:.3f}"
+    # the default model overfits MNIST-1D: a visible gap and a leaking loss attack
+    assert r.gap > 0.2 and r.attack["loss"]["auc"] > 0.6
+
+
+def test_retraining_sliders_update_only_on_release(explorer):
+    for control in explorer.controls.values():
+        assert control.continuous_update is False, control.description
+
+
+# ---- knobs move the numbers the way the lesson says ------------------------------------------------
+def test_weight_decay_up_lowers_auc_and_redraws(explorer):
+    explorer.weight_decay.value = 0.0
+    before = explorer.result
+    png_before, readout_before = bytes(explorer.image.value), explorer.readout.value
+    roc_before = explorer.artists["roc"].get_ydata().copy()
+    explorer.weight_decay.value = 3e-2
+    after = explorer.result
+    assert explorer.errors == []
+    assert after.setting.weight_decay == 3e-2
+    se = metrics.auc_null_std(500, 500)  # ≈0.018
+    drop = before.attack["loss"]["auc"] - after.attack["loss"]["auc"]
+    assert drop > 3 * se, f"weight decay 3e-2 should cut the loss-attack AUC; drop {drop:.3f}"
+    assert after.gap < before.gap
+    assert bytes(explorer.image.value) != png_before and explorer.readout.value != readout_before
+    assert readout_numbers(explorer)["AUC (loss attack)"] == f"{after.attack['loss']['auc']:.3f}"
+    # the ROC drawn is the ROC of the new result, not the old one
+    fpr, tpr, _ = metrics.roc_curve(after.score("loss"), after.is_member)
+    np.testing.assert_allclose(explorer.artists["roc"].get_ydata(), np.maximum(tpr, 1 / 500))
+    assert not np.array_equal(explorer.artists["roc"].get_ydata(), roc_before)
+
+
+def test_more_epochs_more_gap_and_longer_curves(explorer):
+    explorer.weight_decay.value = 0.0
+    explorer.epochs.value = 10
+    short = explorer.result
+    assert len(explorer.artists["train"].get_xdata()) == 10
+    explorer.epochs.value = 150
+    long = explorer.result
+    assert len(explorer.artists["train"].get_xdata()) == 150
+    assert long.gap > short.gap + 0.1
+    assert long.attack["loss"]["auc"] > short.attack["loss"]["auc"]
+    explorer.epochs.value = 100
+
+
+def test_signal_dropdown_rescoring_does_not_retrain(explorer):
+    explorer.signal.value = "loss"
+    result, misses = explorer.result, explorer.cache.misses
+    explorer.signal.value = "confidence"
+    assert explorer.result is result and explorer.cache.misses == misses
+    nums = readout_numbers(explorer)
+    assert nums["AUC (confidence attack)"] == f"{result.attack['confidence']['auc']:.3f}"
+    assert explorer.axes[1].get_xlabel() == "confidence"
+    explorer.signal.value = "loss"
+
+
+def test_readout_agrees_with_an_independent_computation(explorer):
+    """Train the same model by hand and score the loss attack: the panel's numbers must match."""
+    explorer.epochs.value, explorer.hidden.value, explorer.train_size.value = 60, 64, 250
+    r = explorer.result
+    ds = load_dataset("mnist1d", n_samples=1000, seed=0)
+    split = make_split(len(ds), train_size=500, holdout_size=500, seed=0)
+    members = split.train[:250]
+    model = train(TrainConfig(epochs=60, hidden=64), ds.X[members], ds.y[members],
+                  X_eval=ds.X[split.holdout], y_eval=ds.y[split.holdout], n_classes=10)
+    idx = np.r_[members, split.holdout]
+    loss = compute_signals(model.logits(ds.X[idx]), ds.y[idx])["loss"]
+    is_member = np.r_[np.ones(250, bool), np.zeros(500, bool)]
+    assert r.attack["loss"]["auc"] == pytest.approx(metrics.roc_auc(-loss, is_member), abs=1e-12)
+    assert r.attack["loss"]["tpr_at_1%"] == pytest.approx(metrics.tpr_at_fpr(-loss, is_member, 0.01))
+    assert r.train_acc == pytest.approx(model.accuracy(ds.X[members], ds.y[members]))
+    explorer.epochs.value, explorer.hidden.value, explorer.train_size.value = 100, 128, 500
+
+
+def test_revisiting_a_setting_is_served_from_memory(explorer):
+    explorer.epochs.value = 100
+    first = explorer.result
+    explorer.epochs.value = 110
+    hits = explorer.cache.hits
+    explorer.epochs.value = 100
+    assert explorer.result is first and explorer.cache.hits == hits + 1
+    assert "from memory" in explorer.status.value
+
+
+# ---- robustness ---------------------------------------------------------------------------------------
+def test_200_random_moves_stay_consistent():
+    """Random slider moves and signal changes: no exception, and after every move the result, the
+    readout, the figure's data and the image all belong to the setting the sliders show."""
+    panel = small_explorer()
+    rng = np.random.default_rng(0)
+    figure, n_lines = panel.figure, len(panel.axes[0].lines)
+    names = [*panel.controls, "signal"]
+    for _ in range(200):
+        name = names[rng.integers(len(names))]
+        control = panel.signal if name == "signal" else panel.controls[name]
+        if name == "epochs":
+            control.value = int(rng.choice([10, 20]))
+        else:
+            options = [v for _, v in control.options] if name != "signal" else list(control.options)
+            control.value = options[rng.integers(len(options))]
+        setting, signal = panel.setting(), panel.signal.value
+        assert panel.result.setting == setting
+        assert panel.shown_signal == signal
+        assert bytes(panel.image.value) == panel._png_cache.get((setting, signal))
+        assert readout_numbers(panel)[f"AUC ({signal} attack)"] == f"{panel.result.attack[signal]['auc']:.3f}"
+        assert len(panel.artists["train"].get_xdata()) == setting.epochs
+    assert panel.errors == []
+    assert panel.figure is figure and len(panel.axes[0].lines) == n_lines, "figure must update in place"
+    # a fresh panel moved straight to the final setting draws the same numbers and the same image
+    fresh = small_explorer(warm_up=False)
+    for name, control in panel.controls.items():
+        fresh.controls[name].value = control.value
+    fresh.signal.value = panel.signal.value
+    assert fresh.result.attack == panel.result.attack
+    assert bytes(fresh.image.value) == bytes(panel.image.value)
+
+
+def test_callback_errors_are_shown_not_swallowed(monkeypatch):
+    panel = small_explorer()
+
+    def broken(setting):
+        raise ValueError("the model exploded")
+
+    monkeypatch.setattr(panel, "compute", broken)
+    panel.epochs.value = 10
+    assert len(panel.errors) == 1 and isinstance(panel.errors[0], ValueError)
+    assert "the model exploded" in panel.status.value and "Error" in panel.status.value
+    streams = [o for o in panel.output.outputs if o.get("name") == "stderr"]
+    assert streams and "Traceback" in streams[0]["text"] and "the model exploded" in streams[0]["text"]
+    monkeypatch.undo()
+    panel.epochs.value = 20
+    assert panel.result.setting.epochs == 20 and "Error" not in panel.status.value
+
+
+def test_display_bundle_has_live_widget_and_static_snapshot():
+    panel = small_explorer()
+    bundle = panel._repr_mimebundle_()
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == panel.widget.model_id
+    assert "data:image/png;base64," in bundle["text/html"] and "Leakage at this setting" in bundle["text/html"]
+
+
+def test_bad_arguments_are_named():
+    with pytest.raises(ValueError, match="signal"):
+        small_explorer(signal="nope")
+    with pytest.raises(ValueError, match="epochs_range"):
+        small_explorer(config=TrainConfig(epochs=500))
+    with pytest.raises(TypeError, match="config"):
+        small_explorer(config={"epochs": 10})
+    with pytest.raises(ValueError, match="unknown dataset"):
+        overfitting_explorer("imagenet", warm_up=False)
+    with pytest.raises(TypeError, match="train_sizes"):
+        small_explorer(train_sizes=(100.5,))
+
+
+# ---- plumbing ---------------------------------------------------------------------------------------
+def test_result_cache_is_lru():
+    c = ResultCache(maxsize=2)
+    c.put("a", 1)
+    c.put("b", 2)
+    assert c.get("a") == 1
+    c.put("c", 3)
+    assert "b" not in c and "a" in c and len(c) == 2
+    assert c.hits == 1 and c.get("zz") is None and c.misses == 1
+    with pytest.raises(ValueError, match="maxsize"):
+        ResultCache(0)
+
+
+def test_torch_threads_is_restored():
+    import torch
+
+    before = torch.get_num_threads()
+    with pytest.raises(RuntimeError), torch_threads(1):
+        assert torch.get_num_threads() == 1
+        raise RuntimeError
+    assert torch.get_num_threads() == before
+
+
+def test_setting_is_hashable_and_complete():
+    s = Setting(epochs=10, hidden=16, weight_decay=0.0, train_size=100, label_smoothing=0.0, dropout=0.0)
+    assert {s: 1}[Setting(**vars(s))] == 1
+    assert set(SIGNALS) >= {"loss", "confidence"}
