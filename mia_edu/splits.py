@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import check_int, rng_from
+from ._validation import check_fraction, check_int, rng_from
 
 
 def _as_index(values, name: str, n_samples: int) -> np.ndarray:
@@ -103,6 +103,53 @@ def make_split(n_samples: int, *, train_size: int, holdout_size: int, shadow_siz
     a, b = train_size, train_size + holdout_size
     return MembershipSplit(train=np.sort(perm[:a]), holdout=np.sort(perm[a:b]),
                            shadow=np.sort(perm[b:total]), n_samples=n_samples)
+
+
+def random_subsets(n_samples: int, n_models: int, *, p_in: float = 0.5,
+                   seed: int | np.random.Generator = 0) -> np.ndarray:
+    """Which samples each of ``n_models`` shadow / reference models trains on (LiRA's recipe).
+
+    For every sample, the models are put in a random order and the sample is IN for the first
+    ``n_models · p_in`` of them, so each sample is IN for exactly ``n_models · p_in`` models when
+    that is an integer (e.g. 8 of 16 at ``p_in=0.5``), and for its floor or ceiling (at random, with
+    the right mean) otherwise. Each model then trains on about ``n_samples · p_in`` samples.
+    Carlini et al. (2022), "Membership inference attacks from first principles". Taught in notebook 05.
+
+    Parameters
+    ----------
+    n_samples : int
+        Size of the pool the models draw from.
+    n_models : int
+        Number of models K.
+    p_in : float in (0, 1)
+        Fraction of the models each sample is IN for.
+    seed : int or numpy.random.Generator
+        Same seed, same subsets.
+
+    Returns
+    -------
+    numpy.ndarray of bool, shape (n_models, n_samples)
+        Row ``k`` marks the samples model ``k`` trains on (pass it to
+        :func:`mia_edu.training.train_many`).
+
+    Examples
+    --------
+    >>> s = random_subsets(6, 4, seed=0)
+    >>> s.shape, s.sum(axis=0).tolist()
+    ((4, 6), [2, 2, 2, 2, 2, 2])
+    """
+    check_int(n_samples, "n_samples", minimum=1)
+    check_int(n_models, "n_models", minimum=1)
+    p_in = check_fraction(p_in, "p_in")
+    rng = rng_from(seed)
+    target = n_models * p_in
+    counts = np.full(n_samples, int(np.floor(target)))
+    frac = target - np.floor(target)
+    if frac > 1e-12:
+        counts += rng.random(n_samples) < frac
+    # rank[k, i]: the position of model k in sample i's own random order of the models.
+    rank = rng.permuted(np.broadcast_to(np.arange(n_models)[:, None], (n_models, n_samples)), axis=0)
+    return rank < counts[None, :]
 
 
 FORGET_MODES = ("random", "class")

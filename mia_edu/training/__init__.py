@@ -6,6 +6,7 @@ for the size and device (``batched`` holds the stacked-weights route). Taught in
 (one model) and 05 (many).
 """
 
+from .many import ModelBank, choose_route, model_seeds, train_many
 from .single import (
     TrainConfig,
     TrainedModel,
@@ -17,4 +18,4 @@ from .single import (
 )
 
 __all__ = ["TrainConfig", "TrainedModel", "train", "fit_module", "check_features", "state_to_arrays",
-           "arrays_to_state"]
+           "arrays_to_state", "train_many", "ModelBank", "choose_route", "model_seeds"]

@@ -139,6 +139,15 @@ def _check_data(X, y, n_classes=None):
     return X, y, int(n_classes)
 
 
+def _check_eval(X_eval, y_eval, n_features: int, n_classes: int):
+    if (X_eval is None) != (y_eval is None):
+        raise ValueError("X_eval and y_eval must be given together")
+    if X_eval is not None:
+        X_eval = check_features(X_eval, "X_eval", n_features=n_features)
+        y_eval = as_labels(y_eval, "y_eval", n=len(X_eval), n_classes=n_classes, length_of="X_eval")
+    return X_eval, y_eval
+
+
 def fit_module(config: TrainConfig, X: np.ndarray, y: np.ndarray, n_classes: int, *,
                X_eval: np.ndarray | None = None, y_eval: np.ndarray | None = None,
                device: str = "cpu") -> tuple[nn.Module, dict[str, np.ndarray]]:
@@ -229,27 +238,47 @@ def train(config: TrainConfig | None, X, y, *, X_eval=None, y_eval=None, n_class
     if not isinstance(config, TrainConfig):
         raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
     X, y, n_classes = _check_data(X, y, n_classes)
-    if (X_eval is None) != (y_eval is None):
-        raise ValueError("X_eval and y_eval must be given together")
-    if X_eval is not None:
-        X_eval = check_features(X_eval, "X_eval", n_features=X.shape[1])
-        y_eval = as_labels(y_eval, "y_eval", n=len(X_eval), n_classes=n_classes, length_of="X_eval")
-    key = cache.make_key("model-v1", config, n_classes, X, y,
-                         X_eval if X_eval is not None else "no-eval", y_eval if y_eval is not None else "")
+    X_eval, y_eval = _check_eval(X_eval, y_eval, X.shape[1], n_classes)
+    key = model_key(config, n_classes, X, y, X_eval, y_eval)
     if use_cache:
-        hit = cache.load("models", key)
+        hit = load_cached(key, config, X.shape[1], n_classes, device)
         if hit is not None:
-            try:
-                module = build_model(config.arch, X.shape[1], n_classes, hidden=config.hidden,
-                                     depth=config.depth, dropout=config.dropout)
-                arrays_to_state(module, {k[2:]: v for k, v in hit.items() if k.startswith("w/")}, device)
-                history = {k[2:]: v for k, v in hit.items() if k.startswith("h/")}
-                return TrainedModel(module, config, history, X.shape[1], n_classes, device, from_cache=True)
-            except (RuntimeError, KeyError, ValueError):
-                pass  # a stale or broken entry: retrain below and overwrite it
+            return TrainedModel(hit[0], config, hit[1], X.shape[1], n_classes, device, from_cache=True)
     module, history = fit_module(config, X, y, n_classes, X_eval=X_eval, y_eval=y_eval, device=device)
     if use_cache:
-        arrays = {f"w/{k}": v for k, v in state_to_arrays(module).items()}
-        arrays.update({f"h/{k}": v for k, v in history.items()})
-        cache.save("models", key, arrays)
+        save_cached(key, state_to_arrays(module), history)
     return TrainedModel(module, config, history, X.shape[1], n_classes, device)
+
+
+def model_key(config: TrainConfig, n_classes: int, X: np.ndarray, y: np.ndarray,
+              X_eval: np.ndarray | None = None, y_eval: np.ndarray | None = None) -> str:
+    """The disk-cache key of one trained model: its config (seed included), data and evaluation set.
+
+    :func:`train` and :func:`mia_edu.training.train_many` use the same key, so a model trained by
+    either is a cache hit for both.
+    """
+    return cache.make_key("model-v1", config, n_classes, X, y,
+                          X_eval if X_eval is not None else "no-eval", y_eval if y_eval is not None else "")
+
+
+def load_cached(key: str, config: TrainConfig, n_features: int, n_classes: int,
+                device: str = "cpu") -> tuple[nn.Module, dict[str, np.ndarray]] | None:
+    """The module and history stored under ``key``, or ``None`` on a miss or a stale/broken entry."""
+    hit = cache.load("models", key)
+    if hit is None:
+        return None
+    try:
+        module = build_model(config.arch, n_features, n_classes, hidden=config.hidden,
+                             depth=config.depth, dropout=config.dropout)
+        arrays_to_state(module, {k[2:]: v for k, v in hit.items() if k.startswith("w/")}, device)
+        history = {k[2:]: v for k, v in hit.items() if k.startswith("h/")}
+    except (RuntimeError, KeyError, ValueError, TypeError):
+        return None  # a stale or broken entry: the caller retrains and overwrites it
+    return module, history
+
+
+def save_cached(key: str, arrays: dict[str, np.ndarray], history: dict[str, np.ndarray]) -> None:
+    """Store a model's weights (from :func:`state_to_arrays`) and history under ``key``."""
+    stored = {f"w/{k}": v for k, v in arrays.items()}
+    stored.update({f"h/{k}": v for k, v in history.items()})
+    cache.save("models", key, stored)

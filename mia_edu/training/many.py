@@ -1,0 +1,334 @@
+"""Train K models at once, each on its own subset: shadow models and LiRA's reference models.
+
+:func:`train_many` returns a :class:`ModelBank`. Each model is cached on disk under the same key
+:func:`mia_edu.training.train` would use for it, so a notebook run twice loads instead of training,
+and only the models not yet cached are trained. Taught in notebook 05.
+"""
+
+from __future__ import annotations
+
+import numbers
+import os
+from dataclasses import dataclass, field
+
+import joblib
+import numpy as np
+import torch
+from joblib.parallel import get_active_backend
+from torch import nn
+from tqdm.auto import tqdm
+
+from ..models import build_model
+from . import batched
+from .single import (
+    TrainConfig,
+    TrainedModel,
+    _check_data,
+    _check_eval,
+    arrays_to_state,
+    check_features,
+    fit_module,
+    load_cached,
+    model_key,
+    save_cached,
+    state_to_arrays,
+)
+
+ROUTES = ("sequential", "processes", "batched")
+
+# The automatic choice (``route=None``) follows these measurements (2-core AMD EPYC VM, torch 2.13 CPU,
+# MNIST-1D, default TrainConfig: 40 → 256 → 10, 200 full-batch epochs, 2,500 samples per model):
+# see ``benchmarks/bench_many_models.py`` and train_many's docstring for the table.
+_PROCESS_MIN_GFLOP = 20.0  # below this much training work, starting worker processes costs more than it saves
+_BATCHED_MAX_WIDTH = 64  # hidden × depth up to which the stacked route beat the loop on a CPU
+_BATCHED_MEMORY = 1 << 30  # bytes of activations the stacked route may use at once (models are chunked)
+
+
+@dataclass(eq=False)
+class ModelBank:
+    """K trained models of one architecture, model k trained on the samples ``subsets[k]`` marks.
+
+    Attributes
+    ----------
+    modules : the K torch modules (evaluation mode).
+    subsets : bool array, K × N: ``subsets[k, i]`` is True when model k trained on pool sample i
+        (sample i is IN for model k).
+    config : the shared :class:`TrainConfig`; model k used ``config.replace(seed=seeds[k])``.
+    seeds : the K per-model seeds, derived from ``config.seed``.
+    histories : per-model training curves, as in :attr:`TrainedModel.history`.
+    route : how the models that were not cached were trained.
+    from_cache : bool array, K: which models were loaded from the disk cache.
+    """
+
+    modules: list[nn.Module]
+    subsets: np.ndarray
+    config: TrainConfig
+    seeds: np.ndarray
+    histories: list[dict[str, np.ndarray]]
+    n_features: int
+    n_classes: int
+    device: str = "cpu"
+    route: str = "sequential"
+    from_cache: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+
+    def __len__(self) -> int:
+        return len(self.modules)
+
+    def __getitem__(self, k: int) -> TrainedModel:
+        if isinstance(k, bool) or not isinstance(k, numbers.Integral):
+            raise TypeError(f"a ModelBank is indexed by an integer model number, got {k!r}")
+        if not -len(self) <= k < len(self):
+            raise IndexError(f"model {k} out of range for a bank of {len(self)} models")
+        k = int(k) % len(self)
+        return TrainedModel(self.modules[k], self.config.replace(seed=int(self.seeds[k])), self.histories[k],
+                            self.n_features, self.n_classes, self.device, from_cache=bool(self.from_cache[k]))
+
+    def __iter__(self):
+        return (self[k] for k in range(len(self)))
+
+    def __repr__(self) -> str:
+        return (f"ModelBank(n_models={len(self)}, n_samples={self.subsets.shape[1]}, arch={self.config.arch!r}, "
+                f"hidden={self.config.hidden}, route={self.route!r}, cached={int(self.from_cache.sum())})")
+
+    def logits(self, X, *, batch_size: int = 8192) -> np.ndarray:
+        """Logits of every model on ``X``: float32, models × samples × classes.
+
+        Feed them to :mod:`mia_edu.signals` (every signal takes the models × samples × classes shape).
+        """
+        X = check_features(X, "X", n_features=self.n_features)
+        out = np.empty((len(self), len(X), self.n_classes), np.float32)
+        with torch.no_grad():
+            for start in range(0, len(X), batch_size):
+                xb = torch.tensor(X[start:start + batch_size], device=self.device)
+                for k, module in enumerate(self.modules):
+                    module.eval()
+                    out[k, start:start + len(xb)] = module(xb).float().cpu().numpy()
+        return out
+
+
+def model_seeds(seed: int, n_models: int) -> np.ndarray:
+    """Independent per-model seeds from one bank seed (``numpy.random.SeedSequence``), the same on every route."""
+    children = np.random.SeedSequence(int(seed)).spawn(n_models)
+    return np.array([int(c.generate_state(1)[0] & 0x7FFFFFFF) for c in children], dtype=np.int64)
+
+
+def _check_subsets(subsets, n_samples: int) -> np.ndarray:
+    if subsets is None:
+        raise TypeError("subsets must be a boolean array (models × samples), got None")
+    arr = np.asarray(subsets)
+    if arr.dtype != bool:
+        raise TypeError(f"subsets must be a boolean array (models × samples; True = the model trains on the "
+                        f"sample), got dtype {arr.dtype}; use mia_edu.splits.random_subsets or .astype(bool)")
+    if arr.ndim != 2:
+        raise ValueError(f"subsets must be 2-D (models × samples), got shape {arr.shape}")
+    if arr.shape[0] == 0:
+        raise ValueError("subsets has 0 rows; expected at least one model (K >= 1)")
+    if arr.shape[1] != n_samples:
+        raise ValueError(f"subsets has {arr.shape[1]} columns but X has {n_samples} samples; expected one "
+                         "column per sample of X")
+    empty = np.flatnonzero(~arr.any(axis=1))
+    if empty.size:
+        raise ValueError(f"subsets rows {empty[:5].tolist()} are all False: model(s) with no training sample; "
+                         "every model needs at least one sample")
+    arr = arr.copy()
+    arr.setflags(write=False)
+    return arr
+
+
+def _check_n_jobs(n_jobs):
+    if n_jobs is None:
+        return None
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs == 0:
+        raise ValueError(f"n_jobs must be None or a non-zero integer (-1 = all cores), got {n_jobs!r}")
+    return int(n_jobs)
+
+
+def _in_joblib_context() -> bool:
+    """True inside ``with joblib.parallel_backend(...)`` / ``parallel_config(...)`` that picks a backend or n_jobs."""
+    backend, n_jobs = get_active_backend()
+    return n_jobs is not None or type(backend).__name__ != "LokyBackend"
+
+
+def training_gflop(config: TrainConfig, n_samples_total: int, n_features: int, n_classes: int) -> float:
+    """Approximate training work: 6 FLOP per weight per sample per epoch (forward 2, backward 4)."""
+    h, d = config.hidden, config.depth
+    n_weights = n_features * h + (d - 1) * h * h + h * n_classes
+    return 6.0 * config.epochs * n_samples_total * n_weights / 1e9
+
+
+def choose_route(config: TrainConfig, subsets: np.ndarray, n_features: int, n_classes: int, *,
+                 device: str = "cpu", n_jobs: int | None = None) -> str:
+    """The route ``train_many(route=None)`` takes (see :func:`train_many` for the rule and the measurements)."""
+    n_models = subsets.shape[0]
+    if not str(device).startswith("cpu"):
+        return "batched"
+    if _in_joblib_context():
+        return "processes"
+    if n_models == 1:
+        return "sequential"
+    workers = joblib.effective_n_jobs(n_jobs if n_jobs is not None else -1)
+    work = training_gflop(config, int(subsets.sum()), n_features, n_classes)
+    if min(workers, n_models) >= 2 and work >= _PROCESS_MIN_GFLOP:
+        return "processes"
+    if config.hidden * config.depth <= _BATCHED_MAX_WIDTH and config.arch == "mlp":
+        return "batched"
+    return "sequential"
+
+
+def _fit_one(config, X, y, n_classes, X_eval, y_eval, device, parent_pid):
+    """One worker task: train one model, return plain arrays (cheap to send back, no pickled modules)."""
+    if os.getpid() != parent_pid:
+        torch.set_num_threads(1)  # one thread per worker process: the processes share the cores
+    module, history = fit_module(config, X, y, n_classes, X_eval=X_eval, y_eval=y_eval, device=device)
+    return state_to_arrays(module), history
+
+
+def _run_sequential(jobs, bar):
+    for job in jobs:
+        result = _fit_one(*job, os.getpid())
+        bar.update(1)
+        yield result
+
+
+def _run_processes(jobs, bar, n_jobs):
+    if n_jobs is None and not _in_joblib_context():
+        n_jobs = min(len(jobs), joblib.cpu_count())
+    parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator")
+    for result in parallel(joblib.delayed(_fit_one)(*job, os.getpid()) for job in jobs):
+        bar.update(1)
+        yield result
+
+
+def _run_batched(config, X, y, rows, seeds, n_classes, X_eval, y_eval, device, bar):
+    n_max = max(len(r) for r in rows)
+    per_model = batched.bytes_per_model(config, X.shape[1], n_classes, n_max)
+    chunk = max(1, min(len(rows), _BATCHED_MEMORY // max(per_model, 1)))
+    for start in range(0, len(rows), chunk):
+        results = batched.fit_stacked(config, X, y, rows[start:start + chunk], seeds[start:start + chunk],
+                                      n_classes, X_eval=X_eval, y_eval=y_eval, device=device)
+        bar.update(len(results))
+        yield from results
+
+
+def train_many(config: TrainConfig | None, X, y, subsets, *, X_eval=None, y_eval=None,
+               n_classes: int | None = None, device: str = "cpu", n_jobs: int | None = None,
+               route: str | None = None, progress: bool = True, use_cache: bool = True) -> ModelBank:
+    """Train K models, model k on the samples ``subsets[k]`` marks, by the fastest route; cached on disk.
+
+    Parameters
+    ----------
+    config : TrainConfig, optional
+        How every model is trained (``None``: ``TrainConfig()``). Model k uses
+        ``config.replace(seed=bank.seeds[k])``, seeds derived from ``config.seed``: same seed, same bank.
+    X, y : arrays
+        The pool: features (N × features) and integer labels.
+    subsets : bool array, K × N
+        Row k marks the samples model k trains on (e.g. :func:`mia_edu.splits.random_subsets`). A row
+        with no True is refused.
+    X_eval, y_eval : arrays, optional
+        An evaluation set for every model's per-epoch test curves.
+    n_classes : int, optional
+        Number of classes (default ``max(y) + 1``), the same for every model.
+    device : str
+        ``"cpu"`` or ``"cuda"``.
+    n_jobs : int, optional
+        Worker processes for the ``"processes"`` route (default: one per core, or what an enclosing
+        ``joblib.parallel_config`` says).
+    route : {"sequential", "processes", "batched"}, optional
+        ``"sequential"``: a plain loop over :func:`fit_module` (the reference). ``"processes"``:
+        one joblib task per model, one torch thread per worker process. ``"batched"``: all models as
+        one program with stacked weights (``torch.func`` + ``vmap``, see
+        :mod:`mia_edu.training.batched`). ``None`` chooses by this rule, which follows measurements:
+
+        1. a GPU (``device`` not CPU) → ``"batched"`` (one kernel launch per layer for all models);
+        2. inside ``with joblib.parallel_backend(...)`` → ``"processes"`` (your backend runs the tasks);
+        3. one model → ``"sequential"``;
+        4. at least 2 cores and 2 models, and at least 20 GFLOP of training work (6 FLOP per weight per
+           sample per epoch, e.g. K = 4 default MNIST-1D models of 2,500 samples) → ``"processes"``.
+           Measured on 2 cores at K = 16 (see the README's Performance section): processes ≈1.6×
+           the loop; batched ≈1.1× the loop at hidden 256, the cost of a single-threaded worker start
+           (≈1–2 s, importing torch) only pays above a few seconds of work;
+        5. otherwise hidden × depth ≤ 64 (an MLP) → ``"batched"``: for small models per-operation
+           overhead dominates and one stacked program beat the loop (measured ≈2× at hidden 64,
+           50 epochs, digits); else ``"sequential"``.
+    progress : bool
+        Show a ``tqdm`` progress bar over models (in notebooks and terminals).
+    use_cache : bool
+        Load each model from the disk cache and store newly trained ones (same keys as
+        :func:`mia_edu.training.train`; see :mod:`mia_edu.cache`). Only missing models are trained.
+
+    Returns
+    -------
+    ModelBank
+
+    Examples
+    --------
+    >>> from mia_edu.data import load_dataset
+    >>> from mia_edu.splits import random_subsets
+    >>> ds = load_dataset("digits", n_samples=300)
+    >>> subsets = random_subsets(len(ds), 4, seed=0)
+    >>> bank = train_many(TrainConfig(epochs=20, hidden=32), ds.X, ds.y, subsets, progress=False)
+    >>> bank.logits(ds.X).shape
+    (4, 300, 10)
+
+    Scale out: the ``"processes"`` route dispatches through joblib, so on a cluster
+    ``with joblib.parallel_backend("dask"): train_many(...)`` (or ``"ray"``) runs the same code there.
+    """
+    config = TrainConfig() if config is None else config
+    if not isinstance(config, TrainConfig):
+        raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
+    X, y, n_classes = _check_data(X, y, n_classes)
+    X_eval, y_eval = _check_eval(X_eval, y_eval, X.shape[1], n_classes)
+    subsets = _check_subsets(subsets, len(X))
+    if route is not None and route not in ROUTES:
+        raise ValueError(f"route must be one of {ROUTES} or None (automatic), got {route!r}")
+    if not isinstance(device, str):
+        raise TypeError(f"device must be a string such as 'cpu' or 'cuda', got {device!r}")
+    n_jobs = _check_n_jobs(n_jobs)
+    K = subsets.shape[0]
+    seeds = model_seeds(config.seed, K)
+    rows = [np.flatnonzero(s) for s in subsets]
+    configs = [config.replace(seed=int(s)) for s in seeds]
+
+    arrays: list = [None] * K
+    histories: list = [None] * K
+    from_cache = np.zeros(K, bool)
+    keys = [None] * K
+    if use_cache:
+        for k in range(K):
+            keys[k] = model_key(configs[k], n_classes, X[rows[k]], y[rows[k]], X_eval, y_eval)
+            hit = load_cached(keys[k], configs[k], X.shape[1], n_classes, device)
+            if hit is not None:
+                arrays[k], histories[k] = hit
+                from_cache[k] = True
+    todo = [k for k in range(K) if not from_cache[k]]
+    chosen = route
+    if chosen is None:
+        chosen = "cache" if not todo else choose_route(config, subsets[todo], X.shape[1], n_classes,
+                                                       device=device, n_jobs=n_jobs)
+
+    with tqdm(total=K, initial=K - len(todo), desc=f"train_many ({chosen})", unit="model",
+              disable=not progress or not todo) as bar:
+        if not todo:
+            results = iter(())
+        elif chosen == "batched":
+            results = _run_batched(config, X, y, [rows[k] for k in todo], seeds[todo], n_classes,
+                                   X_eval, y_eval, device, bar)
+        else:
+            jobs = [(configs[k], X[rows[k]], y[rows[k]], n_classes, X_eval, y_eval, device) for k in todo]
+            results = _run_sequential(jobs, bar) if chosen == "sequential" else _run_processes(jobs, bar, n_jobs)
+        for i, (state, history) in enumerate(results):  # exhausts the generator (joblib's too)
+            k = todo[i]
+            if use_cache:
+                save_cached(keys[k], state, history)
+            arrays[k], histories[k] = state, history
+
+    modules = []
+    for k in range(K):
+        if from_cache[k]:
+            modules.append(arrays[k])  # load_cached already built the module
+            continue
+        module = build_model(config.arch, X.shape[1], n_classes, hidden=config.hidden, depth=config.depth,
+                             dropout=config.dropout)
+        modules.append(arrays_to_state(module, arrays[k], device))
+    return ModelBank(modules, subsets, config, seeds, histories, X.shape[1], n_classes, device, chosen, from_cache)
