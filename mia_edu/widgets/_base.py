@@ -33,10 +33,11 @@ from collections.abc import Callable, Hashable
 import ipywidgets as W
 from matplotlib.figure import Figure
 
-#: Width of one column of controls, in pixels; three columns plus margins fit 1280 px.
-CONTROL_WIDTH = "360px"
+#: Width of one control, in pixels: three columns (two of sliders, one readout) fit the ~850 px of a
+#: notebook cell with JupyterLab's file browser open; narrower, the columns wrap instead of squeezing.
+CONTROL_WIDTH = "280px"
 #: Width given to a slider's description so that every label is readable.
-DESCRIPTION_WIDTH = "120px"
+DESCRIPTION_WIDTH = "100px"
 #: Resolution of the PNG figures: a 12.4-inch-wide figure is ~990 px, the width of a notebook cell.
 FIGURE_DPI = 80
 
@@ -172,12 +173,19 @@ def control_layout(width: str = CONTROL_WIDTH) -> W.Layout:
     return W.Layout(width=width)
 
 
+def columns(*cols, widths=None) -> W.HBox:
+    """Columns of controls side by side that wrap (rather than squeeze) when the cell is narrow."""
+    widths = widths or [CONTROL_WIDTH] * len(cols)
+    boxes = [W.VBox(list(c), layout=W.Layout(width=w, margin="0 12px 4px 0")) for c, w in zip(cols, widths)]
+    return W.HBox(boxes, layout=W.Layout(flex_flow="row wrap", align_items="flex-start"))
+
+
 def readout_table(rows: list[tuple[str, str]], *, title: str = "") -> str:
     """A compact two-column HTML table for a panel's numbers (large enough to project)."""
     cells = "".join(f"<tr><td style='padding:1px 10px 1px 0'>{html.escape(k)}</td>"
                     f"<td style='text-align:right;font-weight:bold'>{html.escape(v)}</td></tr>" for k, v in rows)
     head = f"<div style='font-weight:bold;margin-bottom:2px'>{html.escape(title)}</div>" if title else ""
-    return f"<div style='font-size:14px;line-height:1.35'>{head}<table>{cells}</table></div>"
+    return f"<div style='font-size:13px;line-height:1.2'>{head}<table style='margin-left:0'>{cells}</table></div>"
 
 
 class Panel:
@@ -209,7 +217,7 @@ class Panel:
         self.output = W.Output(layout=W.Layout(max_height="220px", overflow="auto"))
         self.status = W.HTML(value="")
         self.readout = W.HTML(value="")
-        self.image = W.Image(format="png", layout=W.Layout(max_width="100%", height="auto"))
+        self.image = W.Image(format="png", layout=W.Layout(max_width="100%", height="auto", align_self="flex-start"))
         self.figure: Figure | None = None
         self.widget: W.VBox | None = None
         self.last_step_seconds: float | None = None

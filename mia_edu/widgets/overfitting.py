@@ -23,10 +23,12 @@ from ..signals import SIGNALS, compute_signals
 from ..splits import make_split
 from ..training import TrainConfig, train
 from ._base import (
+    CONTROL_WIDTH,
     FIGURE_DPI,
     BlitFigure,
     Panel,
     ResultCache,
+    columns,
     control_layout,
     readout_table,
     slider_style,
@@ -171,10 +173,11 @@ class OverfittingExplorer(Panel):
         for control in (*self.controls.values(), self.signal):
             control.observe(lambda change: self._update(), names="value")
 
-        col1 = W.VBox([self.epochs, self.hidden, self.train_size])
-        col2 = W.VBox([self.weight_decay, self.label_smoothing, self.dropout])
-        col3 = W.VBox([self.signal, self.readout], layout=W.Layout(width="400px"))
-        self._assemble(W.HBox([col1, col2, col3]))
+        self.signal.layout.width = "230px"
+        self.signal.style.description_width = "50px"
+        self._assemble(columns([self.epochs, self.hidden, self.train_size],
+                               [self.weight_decay, self.label_smoothing, self.dropout],
+                               [self.signal, self.readout], widths=[CONTROL_WIDTH, CONTROL_WIDTH, "240px"]))
         if warm_up:
             self._update()
 
@@ -296,7 +299,7 @@ class OverfittingExplorer(Panel):
         a = result.attack[signal]
         rows = [("train accuracy", f"{result.train_acc:.3f}"), ("test accuracy", f"{result.test_acc:.3f}"),
                 ("gap (overfitting)", f"{result.gap:.3f}"), (f"AUC ({signal} attack)", f"{a['auc']:.3f}"),
-                ("advantage (max TPR−FPR)", f"{a['advantage']:.3f}"), ("TPR at 1% FPR", f"{a['tpr_at_1%']:.1%}")]
+                ("advantage", f"{a['advantage']:.3f}"), ("TPR at 1% FPR", f"{a['tpr_at_1%']:.1%}")]
         return readout_table(rows, title="Leakage at this setting")
 
     def update(self) -> ExplorerResult:
