@@ -1,0 +1,457 @@
+"""Did the model forget? The membership-inference evaluation of unlearning, and its yardstick.
+
+The protocol (notebook 07 writes it out step by step):
+
+1. Compute the signals (loss, entropy, ...) of the unlearned model on the **retain** set (still
+   members) and the **validation** set (never members).
+2. Fit an attack to tell them apart: retain = member, validation = non-member. Half of each set
+   (``reference_fraction``) is held out and never used for fitting.
+3. Apply the attack to the **forget** set: the *forget-as-member rate* is the fraction it calls
+   member. Unlearning hopes to push it down.
+4. Read that rate against its two reference points, measured the same way on the held-out parts:
+   the *retain rate* (what a member looks like: the attack's true-positive rate) and the
+   *validation rate* (what a non-member looks like: its false-positive rate). If those two are
+   not clearly apart, the attack sees nothing and a low forget rate proves nothing — the report
+   says so.
+5. Compare with **retraining from scratch** without the forget set: the honest target is not
+   "0 % members" but the rate the retrained model gets. A method whose forget set looks *more*
+   like members than after retraining has under-unlearned; one whose forget set looks *less* like
+   members (e.g. its loss was pushed far above any unseen sample's) has over-unlearned, and that
+   is itself detectable (the "Streisand effect").
+
+A second view is the NeurIPS-2023 Machine Unlearning Challenge starting kit's: a logistic
+regression on the loss, cross-validated, telling forget from *test* samples; its accuracy is ≈ 0.5
+when the forget set is indistinguishable from unseen data.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import stats
+from sklearn.base import clone, is_classifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedShuffleSplit, cross_val_score
+from sklearn.svm import SVC
+from threadpoolctl import threadpool_limits
+from tqdm.auto import tqdm
+
+from .. import metrics
+from .._validation import check_fraction, check_int, rng_from
+from ..attacks import ClassifierAttack, signal_matrix
+from ..attacks._base import SignalAttack
+from ..signals import compute_signals
+from ..splits import UnlearningSplit
+from ..training import TrainedModel
+from .methods import check_unlearning_inputs, resolve_methods, unlearn
+
+DEFAULT_SIGNALS = ("loss", "confidence", "entropy", "modified_entropy", "scaled_logit")
+"""The signals the default attack reads (every scalar signal of :mod:`mia_edu.signals`)."""
+
+RATES = ("forget_member_rate", "retain_member_rate", "validation_member_rate")
+FIGURES = RATES + ("attack_auc", "retain_acc", "forget_acc", "test_acc", "starting_kit_accuracy")
+"""The figures of an :class:`UnlearningReport` that are compared with retraining's."""
+
+
+def member_rate(predicted, *, confidence: float = 0.95) -> tuple[float, tuple[float, float]]:
+    """Fraction of samples predicted member, with its Wilson score confidence interval.
+
+    The interval covers the sampling of these samples only (the attack is taken as fixed).
+
+    Examples
+    --------
+    >>> rate, (lo, hi) = member_rate([True] * 30 + [False] * 70)
+    >>> rate, round(lo, 3), round(hi, 3)
+    (0.3, 0.219, 0.396)
+    """
+    p = np.asarray(predicted)
+    if p.ndim != 1 or p.size == 0:
+        raise ValueError(f"predicted must be a non-empty 1-D array of booleans, got shape {p.shape}")
+    if p.dtype != bool:
+        if not np.all(np.isin(p, (0, 1))):
+            raise ValueError("predicted must hold booleans or 0/1 (1 = member)")
+        p = p.astype(bool)
+    check_fraction(confidence, "confidence")
+    k, n = int(p.sum()), int(p.size)
+    ci = stats.binomtest(k, n).proportion_ci(confidence_level=confidence, method="wilson")
+    return k / n, (float(ci.low), float(ci.high))
+
+
+def _rate_difference_z(p1: float, n1: int, p2: float, n2: int) -> float:
+    """z statistic of the difference of two independent proportions (unpooled standard error)."""
+    se = math.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2)
+    se = max(se, 1.0 / max(n1, n2))  # both rates at 0 or 1: never divide by zero
+    return (p1 - p2) / se
+
+
+def make_attack(attack=None):
+    """The attack model to fit on signals: ``None``/``"lr"`` (logistic regression, as the seed note
+    does), ``"svc"`` (an RBF SVC), a signal-level attack from :mod:`mia_edu.attacks`, or any
+    scikit-learn classifier (wrapped in a standardising :class:`ClassifierAttack`). Always a fresh,
+    unfitted clone."""
+    if attack is None or (isinstance(attack, str) and attack.lower() == "lr"):
+        return ClassifierAttack(LogisticRegression(max_iter=1000))
+    if isinstance(attack, str):
+        if attack.lower() == "svc":
+            return ClassifierAttack(SVC())
+        raise ValueError(f"attack must be None, 'lr', 'svc' or a scikit-learn classifier, got {attack!r}")
+    if isinstance(attack, SignalAttack):
+        return clone(attack)
+    if is_classifier(attack) or (hasattr(attack, "fit") and hasattr(attack, "predict")):
+        return ClassifierAttack(clone(attack))
+    raise TypeError(f"attack must be None, 'lr', 'svc' or a scikit-learn classifier, got {type(attack).__name__}")
+
+
+def attack_name(attack) -> str:
+    """A short name for an attack argument (for tables)."""
+    if attack is None or isinstance(attack, str):
+        return "lr" if attack is None else attack.lower()
+    inner = getattr(attack, "estimator", None) or attack
+    return type(inner).__name__
+
+
+def starting_kit_accuracy(forget_loss, test_loss, *, n_splits: int = 10, seed: int = 0) -> float:
+    """The NeurIPS-2023 Machine Unlearning Challenge starting kit's MIA: forget vs test on the loss.
+
+    The larger of the two sets is subsampled to the size of the smaller, then a logistic
+    regression on the loss alone is cross-validated (``StratifiedShuffleSplit``, ``n_splits``
+    folds) to tell forget (label 1) from test (label 0). Returns the mean held-out accuracy:
+    ≈ 0.5 means the forget set is indistinguishable from unseen data (the ideal after
+    unlearning), above 0.5 that it still looks seen.
+    """
+    f = np.asarray(forget_loss, dtype=np.float64).ravel()
+    t = np.asarray(test_loss, dtype=np.float64).ravel()
+    if min(f.size, t.size) < 2:
+        raise ValueError("forget_loss and test_loss need at least 2 values each")
+    check_int(n_splits, "n_splits", minimum=2)
+    rng = rng_from(seed)
+    n = min(f.size, t.size)
+    f, t = rng.choice(f, n, replace=False), rng.choice(t, n, replace=False)
+    S = np.r_[f, t][:, None]
+    label = np.r_[np.ones(n, int), np.zeros(n, int)]
+    cv = StratifiedShuffleSplit(n_splits=n_splits, random_state=int(rng.integers(2**31 - 1)))
+    return float(np.mean(cross_val_score(LogisticRegression(), S, label, cv=cv, scoring="accuracy")))
+
+
+@dataclass(frozen=True, eq=False)
+class UnlearningReport:
+    """What the MIA says about one (unlearned) model; rates are fractions in [0, 1].
+
+    Attributes
+    ----------
+    method : name of the unlearning method (or ``None``).
+    forget_member_rate, forget_member_ci : fraction of the forget set the attack calls member,
+        with its Wilson 95 % interval.
+    retain_member_rate, retain_member_ci : the same on held-out retain samples (members): the
+        attack's true-positive rate, the value "not forgotten at all" would give.
+    validation_member_rate, validation_member_ci : the same on held-out validation samples
+        (non-members): the attack's false-positive rate, the value of a sample never seen.
+    attack_auc : AUC of the attack's scores, held-out retain vs held-out validation: how much the
+        attack can see on this model at all.
+    retain_acc, forget_acc, test_acc : accuracy on the retain, forget and test sets.
+    starting_kit_accuracy : the NeurIPS-2023 starting kit's forget-vs-test accuracy (≈ 0.5 ideal).
+    distinguishable : whether the two reference rates are clearly apart (their intervals do not
+        overlap). When ``False``, the evaluation cannot see membership and proves nothing.
+    warnings : human-readable caveats (e.g. the above).
+    forget_scores : the attack's membership score of each forget sample (in ``split.forget``
+        order; > 0 means called member) — an aggregate rate can hide samples that stay exposed.
+    retrain_gap : each of :data:`FIGURES` minus the retrained model's (when a yardstick was given).
+    verdict : ``"under-unlearning"``, ``"over-unlearning"`` or ``"as retraining"`` (forget rate
+        compared with retraining's by a two-proportion z-test at 95 %), or ``None``.
+    attack : the attack's name; n_forget, n_retain_ref, n_validation_ref, n_fit : sample counts.
+    """
+
+    method: str | None
+    forget_member_rate: float
+    forget_member_ci: tuple[float, float]
+    retain_member_rate: float
+    retain_member_ci: tuple[float, float]
+    validation_member_rate: float
+    validation_member_ci: tuple[float, float]
+    attack_auc: float
+    retain_acc: float
+    forget_acc: float
+    test_acc: float
+    starting_kit_accuracy: float
+    distinguishable: bool
+    forget_scores: np.ndarray = field(repr=False)
+    attack: str = "lr"
+    n_forget: int = 0
+    n_retain_ref: int = 0
+    n_validation_ref: int = 0
+    n_fit: int = 0
+    warnings: tuple[str, ...] = ()
+    retrain_gap: dict[str, float] | None = None
+    verdict: str | None = None
+
+    def with_yardstick(self, retrained: UnlearningReport) -> UnlearningReport:
+        """This report with the gaps to ``retrained`` (the report of the retrained model) filled in."""
+        if not isinstance(retrained, UnlearningReport):
+            raise TypeError(f"retrained must be an UnlearningReport, got {type(retrained).__name__}")
+        gap = {name: getattr(self, name) - getattr(retrained, name) for name in FIGURES}
+        z = _rate_difference_z(self.forget_member_rate, self.n_forget,
+                               retrained.forget_member_rate, retrained.n_forget)
+        verdict = "as retraining" if abs(z) <= 1.96 else ("under-unlearning" if z > 0 else "over-unlearning")
+        return dataclasses.replace(self, retrain_gap=gap, verdict=verdict)
+
+    def as_dict(self) -> dict:
+        """Plain numbers for JSON: every figure, the intervals, flags and gaps (no arrays)."""
+        out = {"method": self.method, "attack": self.attack}
+        for name in FIGURES:
+            out[name] = float(getattr(self, name))
+        for name in RATES:
+            out[name.replace("_rate", "_ci")] = [float(v) for v in getattr(self, name.replace("_rate", "_ci"))]
+        out.update(distinguishable=bool(self.distinguishable), warnings=list(self.warnings), verdict=self.verdict,
+                   n_forget=self.n_forget, n_retain_ref=self.n_retain_ref, n_validation_ref=self.n_validation_ref)
+        if self.retrain_gap is not None:
+            out["retrain_gap"] = {k: float(v) for k, v in self.retrain_gap.items()}
+        return out
+
+    def summary(self) -> str:
+        """One line: the forget rate between its two reference points, accuracies and the verdict."""
+        f_lo, f_hi = self.forget_member_ci
+        line = (f"{self.method or 'model'}: forget called member {self.forget_member_rate:.1%} "
+                f"[{f_lo:.1%}, {f_hi:.1%}] (retain {self.retain_member_rate:.1%}, validation "
+                f"{self.validation_member_rate:.1%}); acc retain {self.retain_acc:.3f} forget {self.forget_acc:.3f} "
+                f"test {self.test_acc:.3f}; starting kit {self.starting_kit_accuracy:.3f}")
+        if self.verdict is not None:
+            line += f"; vs retrain {self.retrain_gap['forget_member_rate']:+.1%}: {self.verdict}"
+        if not self.distinguishable:
+            line += " [attack sees nothing: inconclusive]"
+        return line
+
+
+def _reference_indices(split: UnlearningSplit, reference_fraction: float, rng: np.random.Generator):
+    """Fit and held-out reference parts of validation and retain, balanced in size."""
+    val = rng.permutation(split.validation)
+    ret = rng.permutation(split.retain)
+    n_ref = int(round(len(val) * reference_fraction))
+    n_ref = min(n_ref, len(val) - 1, len(ret) // 2)
+    if n_ref < 1:
+        raise ValueError(f"validation ({len(split.validation)}) and retain ({len(split.retain)}) are too small to "
+                         "hold out reference samples; expected at least 2 samples in each")
+    n_fit = min(len(val) - n_ref, len(ret) - n_ref)
+    return ret[:n_fit], val[:n_fit], ret[n_fit:n_fit + n_ref], val[n_fit:n_fit + n_ref]
+
+
+def evaluate_unlearning(model: TrainedModel, X, y, split: UnlearningSplit, *, attack=None,
+                        signals: Sequence[str] = DEFAULT_SIGNALS, seed: int = 0, reference_fraction: float = 0.5,
+                        retrained: TrainedModel | UnlearningReport | None = None, method: str | None = None,
+                        confidence: float = 0.95) -> UnlearningReport:
+    """Evaluate an (unlearned) model with a membership inference attack (the protocol above).
+
+    Parameters
+    ----------
+    model : TrainedModel
+        The model to evaluate (after unlearning, or the original as a control).
+    X, y : the whole data set ``split`` indexes.
+    split : UnlearningSplit
+    attack : None, "lr", "svc", or a scikit-learn classifier / signal-level attack
+        The attack model, fitted on retain (member) vs validation (non-member) signals of ``model``.
+        Default: logistic regression on standardised signals.
+    signals : names of the signals the attack reads (see :data:`mia_edu.signals.SIGNALS`).
+    seed : which retain and validation samples are held out as reference points (the same seed
+        gives the same samples for every model, so methods are compared on the same footing), and
+        the starting kit's folds.
+    reference_fraction : fraction of the validation set held out for the reference rates (the same
+        number of retain samples is held out too).
+    retrained : the model retrained from scratch (or its report): fills in
+        :attr:`UnlearningReport.retrain_gap` and :attr:`UnlearningReport.verdict`.
+    method : a name to carry in the report.
+    confidence : level of the rates' intervals.
+
+    Returns
+    -------
+    UnlearningReport
+
+    Notes
+    -----
+    The attack is fitted with BLAS/OpenMP limited to one thread: on these small problems extra
+    threads only contend (measured on a busy 2-core machine: 3.2 s per evaluation with two threads,
+    0.5 s with one).
+    """
+    with threadpool_limits(1):
+        return _evaluate(model, X, y, split, attack=attack, signals=signals, seed=seed,
+                         reference_fraction=reference_fraction, retrained=retrained, method=method,
+                         confidence=confidence)
+
+
+def _evaluate(model, X, y, split, *, attack, signals, seed, reference_fraction, retrained, method,
+              confidence) -> UnlearningReport:
+    """The body of :func:`evaluate_unlearning` (steps 1–5 of the module docstring)."""
+    X, y = check_unlearning_inputs(model, X, y, split)
+    check_int(seed, "seed", minimum=0)
+    reference_fraction = check_fraction(reference_fraction, "reference_fraction")
+    if isinstance(signals, str):
+        signals = (signals,)
+    signals = list(signals)
+    if retrained is not None and not isinstance(retrained, (TrainedModel, UnlearningReport)):
+        raise TypeError(f"retrained must be a TrainedModel or an UnlearningReport, got {type(retrained).__name__}")
+    rng = rng_from(seed)
+    ret_fit, val_fit, ret_ref, val_ref = _reference_indices(split, reference_fraction, rng)
+
+    logits = model.logits(X)  # one forward pass over everything (the data sets here are small)
+    S_all, columns = signal_matrix(compute_signals(logits, y), signals)
+
+    # Steps 1–2: fit on retain (member) vs validation (non-member).
+    fitted = make_attack(attack).fit(np.r_[S_all[ret_fit], S_all[val_fit]],
+                                     np.r_[np.ones(len(ret_fit), bool), np.zeros(len(val_fit), bool)])
+
+    # Step 3–4: the forget set, and the two held-out reference sets, through the same attack.
+    def called_member(idx):
+        return np.asarray(fitted.predict(S_all[idx])).astype(bool)
+
+    forget_rate, forget_ci = member_rate(called_member(split.forget), confidence=confidence)
+    retain_rate, retain_ci = member_rate(called_member(ret_ref), confidence=confidence)
+    val_rate, val_ci = member_rate(called_member(val_ref), confidence=confidence)
+    ref_scores = fitted.decision_function(np.r_[S_all[ret_ref], S_all[val_ref]])
+    auc = metrics.roc_auc(ref_scores, np.r_[np.ones(len(ret_ref), bool), np.zeros(len(val_ref), bool)])
+
+    pred = logits.argmax(axis=1)
+    acc = {name: float(np.mean(pred[idx] == y[idx])) for name, idx in
+           (("retain", split.retain), ("forget", split.forget), ("test", split.test))}
+    loss = compute_signals(logits, y)["loss"]
+    kit = starting_kit_accuracy(loss[split.forget], loss[split.test], seed=int(rng.integers(2**31 - 1)))
+
+    distinguishable = retain_ci[0] > val_ci[1]
+    warnings = []
+    if not distinguishable:
+        warnings.append(f"the attack cannot tell retain from validation on this model (rates {retain_rate:.1%} vs "
+                        f"{val_rate:.1%}, AUC {auc:.3f}): the forget-as-member rate proves nothing either way")
+    report = UnlearningReport(
+        method=method, forget_member_rate=forget_rate, forget_member_ci=forget_ci,
+        retain_member_rate=retain_rate, retain_member_ci=retain_ci,
+        validation_member_rate=val_rate, validation_member_ci=val_ci, attack_auc=auc,
+        retain_acc=acc["retain"], forget_acc=acc["forget"], test_acc=acc["test"], starting_kit_accuracy=kit,
+        distinguishable=bool(distinguishable), forget_scores=np.asarray(fitted.decision_function(S_all[split.forget])),
+        attack=attack_name(attack), n_forget=len(split.forget), n_retain_ref=len(ret_ref),
+        n_validation_ref=len(val_ref), n_fit=len(ret_fit), warnings=tuple(warnings))
+    report.forget_scores.setflags(write=False)
+    if retrained is not None:
+        if isinstance(retrained, TrainedModel):
+            retrained = evaluate_unlearning(retrained, X, y, split, attack=attack, signals=signals, seed=seed,
+                                            reference_fraction=reference_fraction, method="retrain",
+                                            confidence=confidence)
+        report = report.with_yardstick(retrained)
+    return report
+
+
+@dataclass(frozen=True, eq=False)
+class UnlearningComparison:
+    """The table of :func:`compare_methods`: one :class:`UnlearningReport` per method.
+
+    Attributes
+    ----------
+    reports : {method: report}, in the order run.
+    seconds : {method: wall-clock seconds of the unlearning itself (not the evaluation)}.
+    cached : {method: whether the model came from the disk cache (``retrain`` only)}.
+    models : {method: the unlearned TrainedModel}.
+    context : where the numbers come from (data set, sizes, the original model's accuracies), when known.
+    """
+
+    reports: dict[str, UnlearningReport]
+    seconds: dict[str, float]
+    cached: dict[str, bool]
+    models: dict[str, TrainedModel] = field(repr=False, default_factory=dict)
+    context: dict = field(default_factory=dict)
+
+    def rows(self) -> list[dict]:
+        """One dict per method (the JSON figures, in percent-free fractions)."""
+        return [{"method": name, **self.to_json()[name]} for name in self.reports]
+
+    def to_json(self) -> dict[str, dict]:
+        """``{method: {"forget_member_rate", "retain_member_rate", "validation_member_rate", "test_acc",
+        "forget_acc", "seconds", ...}}`` — what ``python -m mia_edu unlearn --json`` prints."""
+        out = {}
+        for name, r in self.reports.items():
+            row = {key: round(float(getattr(r, key)), 4) for key in
+                   ("forget_member_rate", "retain_member_rate", "validation_member_rate", "test_acc", "forget_acc")}
+            row["seconds"] = round(self.seconds[name], 3)
+            row.update(retain_acc=round(r.retain_acc, 4), starting_kit_accuracy=round(r.starting_kit_accuracy, 4),
+                       forget_member_ci=[round(v, 4) for v in r.forget_member_ci],
+                       vs_retrain=None if r.retrain_gap is None else round(r.retrain_gap["forget_member_rate"], 4),
+                       verdict=r.verdict, distinguishable=r.distinguishable, cached=self.cached[name])
+            out[name] = row
+        return out
+
+    def format(self) -> str:
+        """An aligned text table (rates in %)."""
+        head = ["method", "forget→member %", "retain %", "validation %", "vs retrain", "verdict",
+                "test acc", "forget acc", "retain acc", "kit acc", "seconds"]
+        body = []
+        for name, r in self.reports.items():
+            lo, hi = r.forget_member_ci
+            body.append([name, f"{100 * r.forget_member_rate:.1f} [{100 * lo:.1f}, {100 * hi:.1f}]",
+                         f"{100 * r.retain_member_rate:.1f}", f"{100 * r.validation_member_rate:.1f}",
+                         "" if r.retrain_gap is None else f"{100 * r.retrain_gap['forget_member_rate']:+.1f}",
+                         r.verdict or "", f"{r.test_acc:.3f}", f"{r.forget_acc:.3f}", f"{r.retain_acc:.3f}",
+                         f"{r.starting_kit_accuracy:.3f}",
+                         f"{self.seconds[name]:.2f}" + (" (cached)" if self.cached[name] else "")])
+        widths = [max(len(str(row[i])) for row in [head] + body) for i in range(len(head))]
+        lines = ["  ".join(str(c).ljust(w) if i in (0, 5) else str(c).rjust(w) for i, (c, w) in
+                           enumerate(zip(row, widths))) for row in [head] + body]
+        lines.insert(1, "  ".join("-" * w for w in widths))
+        notes = sorted({w for r in self.reports.values() for w in r.warnings})
+        return "\n".join(lines + [f"warning: {w}" for w in notes])
+
+    def __str__(self) -> str:
+        return self.format()
+
+
+def compare_methods(model: TrainedModel, X, y, split: UnlearningSplit, *, methods="all",
+                    knobs: Mapping[str, Mapping] | None = None, attack=None,
+                    signals: Sequence[str] = DEFAULT_SIGNALS, seed: int = 0, yardstick: bool = True,
+                    progress: bool = True, reference_fraction: float = 0.5) -> UnlearningComparison:
+    """Run unlearning methods on one model and evaluate each with the same attack protocol.
+
+    Parameters
+    ----------
+    model : the original TrainedModel (trained on ``split.train``).
+    X, y, split : the whole data set and the unlearning split.
+    methods : ``"all"`` (every registered method), a comma-separated string or a list of names.
+    knobs : ``{method: {knob: value}}`` passed to the methods (e.g. ``{"finetune": {"epochs": 5}}``).
+    attack, signals, seed, reference_fraction : as in :func:`evaluate_unlearning`.
+    yardstick : also retrain from scratch (cached) even when ``"retrain"`` is not among ``methods``,
+        and fill in every report's distance from retraining.
+    progress : show a tqdm progress bar.
+
+    Returns
+    -------
+    UnlearningComparison — ``print(table)`` gives the aligned table, ``table.to_json()`` the numbers.
+    """
+    X, y = check_unlearning_inputs(model, X, y, split)
+    names = resolve_methods(methods)
+    knobs = dict(knobs or {})
+    for name, kw in knobs.items():
+        if name not in names:
+            raise ValueError(f"knobs given for {name!r}, which is not among the methods run ({', '.join(names)})")
+        if not isinstance(kw, Mapping):
+            raise TypeError(f"knobs[{name!r}] must be a dict of keyword arguments, got {type(kw).__name__}")
+    run = list(names)
+    if yardstick and "retrain" not in run:
+        run.insert(0, "retrain")
+    elif "retrain" in run:  # the yardstick first, so that every other report can be compared with it
+        run.insert(0, run.pop(run.index("retrain")))
+    reports, seconds, cached, models = {}, {}, {}, {}
+    bar = tqdm(run, desc="unlearning", disable=not progress, leave=False)
+    for name in bar:
+        bar.set_postfix_str(name)
+        start = time.perf_counter()
+        unlearned = unlearn(name, model, X, y, split, seed=seed, **knobs.get(name, {}))
+        seconds[name] = time.perf_counter() - start
+        cached[name] = bool(getattr(unlearned, "from_cache", False)) and name == "retrain"
+        reports[name] = evaluate_unlearning(unlearned, X, y, split, attack=attack, signals=signals, seed=seed,
+                                            reference_fraction=reference_fraction, method=name)
+        models[name] = unlearned
+    bar.close()
+    if "retrain" in reports and yardstick:
+        ref = reports["retrain"]
+        reports = {name: r.with_yardstick(ref) for name, r in reports.items()}
+    keep = names  # the caller's order (registry order for "all")
+    return UnlearningComparison(reports={n: reports[n] for n in keep}, seconds={n: seconds[n] for n in keep},
+                                cached={n: cached[n] for n in keep}, models={n: models[n] for n in keep})
