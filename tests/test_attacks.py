@@ -129,6 +129,13 @@ def test_per_class_threshold_recovers_within_class_auc():
         assert abs(auc - AUC_SHIFT_1) < 0.02, use_label
 
 
+def test_label_column_is_not_a_numeric_feature_by_default():
+    S, m = class_shifted(300, [0.0, 2.0], seed=16)
+    named = ClassifierAttack(columns=["signal", "label"]).fit(S, m)
+    assert named.signal_indices_ == [0]
+    assert ClassifierAttack().fit(S, m).signal_indices_ == [0, 1]  # no names: every column, as documented
+
+
 def test_unseen_class_falls_back_to_global_model():
     S, m = class_shifted(300, [0.0, 2.0], seed=7)
     S_new = S.copy()

@@ -18,6 +18,7 @@ from sklearn.utils.metaestimators import available_if
 
 from .._validation import check_int
 from ._base import SignalAttack
+from ._signals import LABEL
 
 USE_LABEL = ("none", "onehot", "per_class")
 
@@ -46,7 +47,8 @@ class ClassifierAttack(SignalAttack):
         fitted on standardised signals (a ``StandardScaler`` in a pipeline).
     signals : list of int or str, optional
         Which columns of ``S`` to use (names need ``columns``). Default: every column except the
-        label column when a label is used, every column otherwise.
+        label column (the one at ``label_column`` when a label is used; the one named ``"label"`` in
+        ``columns`` otherwise; with neither, every column).
     use_label : {"none", "onehot", "per_class"}, default "none"
         How the true class enters: not at all; as a one-hot feature next to the signals; or one
         attack model per class (a class with only members or only non-members in ``fit``, or unseen,
@@ -125,7 +127,10 @@ class ClassifierAttack(SignalAttack):
         d = S.shape[1]
         self.label_index_ = self._label_column(d) if self.use_label != "none" else None
         if self.signals is None:
-            idx = [j for j in range(d) if j != self.label_index_]
+            skip = self.label_index_
+            if skip is None and self.columns is not None and LABEL in self.columns:
+                skip = list(self.columns).index(LABEL)  # never feed the class as a number by accident
+            idx = [j for j in range(d) if j != skip]
         else:
             specs = [self.signals] if isinstance(self.signals, (str, int, np.integer)) else list(self.signals)
             if not specs:

@@ -93,8 +93,7 @@ class ThresholdAttack(SignalAttack):
             self.greater_is_member_ = bool(metrics.roc_auc(x, member) >= 0.5)
         else:
             self.greater_is_member_ = bool(self.greater_is_member)
-        self._sign = 1.0 if self.greater_is_member_ else -1.0
-        x = self._sign * x
+        x = self._orient(x)
         self.threshold_ = _youden_threshold(x, member)
         if self.per_class:
             labels = self._labels(S, self.label_index_)
@@ -106,10 +105,14 @@ class ThresholdAttack(SignalAttack):
                 self.class_thresholds_[int(c)] = _youden_threshold(x[k], member[k])
         return self
 
+    def _orient(self, x: np.ndarray) -> np.ndarray:
+        """The signal turned so that larger means member."""
+        return x if self.greater_is_member_ else -x
+
     def decision_function(self, S) -> np.ndarray:
         """Membership score: oriented signal minus the (class's) threshold; > 0 means member."""
         S = self._validate_predict(S)
-        x = self._sign * S[:, self.signal_index_]
+        x = self._orient(S[:, self.signal_index_])
         if not self.per_class:
             return x - self.threshold_
         labels = self._labels(S, self.label_index_)
