@@ -173,6 +173,25 @@ def test_processes_route_dispatches_through_joblib(digits, subsets, backend):
     np.testing.assert_allclose(bank.logits(X), reference.logits(X), atol=1e-4)
 
 
+class _NoGeneratorBackend(joblib._parallel_backends.ThreadingBackend):
+    """Like Ray's and multiprocessing's joblib backends: no ``return_as="generator"``."""
+
+    supports_return_generator = False
+
+
+def test_processes_route_works_with_a_backend_without_generators(digits, subsets):
+    X = digits[0]
+    config = TrainConfig(epochs=5, hidden=8)
+    joblib.register_parallel_backend("no-generator", _NoGeneratorBackend)
+    with joblib.parallel_backend("no-generator", n_jobs=2):
+        with pytest.raises(ValueError):
+            joblib.Parallel(return_as="generator")  # the situation the fallback is for
+        bank = _bank(digits, subsets, config=config)
+    reference = _bank(digits, subsets, config=config, route="sequential")
+    assert bank.route == "processes"
+    np.testing.assert_allclose(bank.logits(X), reference.logits(X), atol=1e-4)
+
+
 # ---------------------------------------------------------------- the disk cache
 
 def test_cache_hit_returns_identical_logits_and_is_shared_with_train(digits, subsets, tmp_path, monkeypatch):
@@ -254,7 +273,7 @@ def test_automatic_route_follows_the_rule(digits, subsets):
     big = random_subsets(5000, 16, seed=0)
     assert choose_route(TrainConfig(), big, 40, 10, device="cuda") == "batched"
     assert choose_route(TrainConfig(), big[:1], 40, 10) == "sequential"
-    assert choose_route(TrainConfig(hidden=64, epochs=50), subsets, 64, 10) == "batched"
+    assert choose_route(TrainConfig(hidden=16, epochs=50), subsets, 64, 10) == "batched"
     assert choose_route(TrainConfig(epochs=5), subsets, 64, 10) == "sequential"  # wide but little work
     if joblib.cpu_count() >= 2:
         assert choose_route(TrainConfig(), big, 40, 10) == "processes"

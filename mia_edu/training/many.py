@@ -39,8 +39,8 @@ ROUTES = ("sequential", "processes", "batched")
 # The automatic choice (``route=None``) follows these measurements (2-core AMD EPYC VM, torch 2.13 CPU,
 # MNIST-1D, default TrainConfig: 40 → 256 → 10, 200 full-batch epochs, 2,500 samples per model):
 # see ``benchmarks/bench_many_models.py`` and train_many's docstring for the table.
-_PROCESS_MIN_GFLOP = 20.0  # below this much training work, starting worker processes costs more than it saves
-_BATCHED_MAX_WIDTH = 64  # hidden × depth up to which the stacked route beat the loop on a CPU
+_PROCESS_MIN_GFLOP = 100.0  # below this much training work, starting worker processes costs more than it saves
+_BATCHED_MAX_WIDTH = 16  # hidden × depth up to which the stacked route beat the loop on a CPU
 _BATCHED_MEMORY = 1 << 30  # bytes of activations the stacked route may use at once (models are chunked)
 
 
@@ -193,8 +193,15 @@ def _run_sequential(jobs, bar):
 def _run_processes(jobs, bar, n_jobs):
     if n_jobs is None and not _in_joblib_context():
         n_jobs = min(len(jobs), joblib.cpu_count())
-    parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator")
-    for result in parallel(joblib.delayed(_fit_one)(*job, os.getpid()) for job in jobs):
+    tasks = (joblib.delayed(_fit_one)(*job, os.getpid()) for job in jobs)
+    try:
+        parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator")  # results as they come: a live bar
+    except ValueError:  # backends without generators (multiprocessing, ray): all results at the end
+        results = joblib.Parallel(n_jobs=n_jobs)(tasks)
+        bar.update(len(results))
+        yield from results
+        return
+    for result in parallel(tasks):
         bar.update(1)
         yield result
 
