@@ -237,3 +237,51 @@ def test_setting_is_hashable_and_complete():
     s = Setting(epochs=10, hidden=16, weight_decay=0.0, train_size=100, label_smoothing=0.0, dropout=0.0)
     assert {s: 1}[Setting(**vars(s))] == 1
     assert set(SIGNALS) >= {"loss", "confidence"}
+
+
+# ---- signal explorer (notebook 03) -------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def target_logits():
+    """An overfit MLP's logits on 500 members and 500 non-members of MNIST-1D."""
+    ds = load_dataset("mnist1d", n_samples=1000, seed=0)
+    split = make_split(len(ds), train_size=500, holdout_size=500, seed=0)
+    model = train(TrainConfig(epochs=100, hidden=128), ds.X[split.train], ds.y[split.train], n_classes=10)
+    idx, is_member = split.evaluation()
+    return model.logits(ds.X[idx]), ds.y[idx], is_member
+
+
+def test_signal_explorer_numbers_match_metrics(target_logits):
+    from mia_edu.widgets import signal_explorer
+
+    logits, y, m = target_logits
+    panel = signal_explorer(logits, y, m)
+    sig = compute_signals(logits, y)
+    v = panel.view
+    assert v.attack["loss"]["auc"] == pytest.approx(metrics.roc_auc(-sig["loss"], m), abs=1e-12)
+    assert v.attack["entropy"]["auc"] == pytest.approx(metrics.roc_auc(-sig["entropy"], m), abs=1e-12)
+    # loss, confidence and scaled logit are monotone in p_y: the same ranking, the same ROC
+    assert v.attack["loss"]["auc"] == pytest.approx(v.attack["confidence"]["auc"], abs=1e-12)
+    assert v.attack["loss"]["auc"] == pytest.approx(v.attack["scaled_logit"]["auc"], abs=1e-12)
+    assert v.attack["loss"]["auc"] > 0.6
+    # one class: numbers of that class only, readout and figure follow
+    png = bytes(panel.image.value)
+    panel.target_class.value = 3
+    keep = y == 3
+    assert panel.view.attack["loss"]["auc"] == pytest.approx(metrics.roc_auc(-sig["loss"][keep], m[keep]), abs=1e-12)
+    assert f"{int(m[keep].sum())} members" in panel.readout.value
+    assert bytes(panel.image.value) != png and "true class 3" in panel.axes[0].get_title()
+    panel.signal.value = "entropy"
+    assert "▶ entropy" in panel.readout.value and panel.artists["entropy"].get_linewidth() == 3.0
+    assert panel.errors == []
+
+
+def test_signal_explorer_bad_input(target_logits):
+    from mia_edu.widgets import signal_explorer
+
+    logits, y, m = target_logits
+    with pytest.raises(ValueError, match="is_member"):
+        signal_explorer(logits, y, np.ones(len(y), bool))
+    with pytest.raises(ValueError, match="logits"):
+        signal_explorer(logits[:10], y, m)
+    with pytest.raises(ValueError, match="signal"):
+        signal_explorer(logits, y, m, signal="margin")

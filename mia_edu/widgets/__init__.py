@@ -6,9 +6,13 @@ rules they share: errors shown, figures updated in place, results cached by sett
 
 - :func:`overfitting_explorer` — notebook 02: epochs, width, weight decay, training-set size,
   label smoothing, dropout → train/test curves, member vs non-member histogram, log–log ROC.
+- :func:`signal_explorer` — notebook 03: one target's signals, all samples or one true class →
+  histograms, the ROC of every signal, a table of AUC / TPR at 1 % FPR.
 """
 
 from ._base import Panel, ResultCache
 from .overfitting import ExplorerResult, OverfittingExplorer, Setting, overfitting_explorer
+from .signals import SignalExplorer, signal_explorer
 
-__all__ = ["Panel", "ResultCache", "OverfittingExplorer", "ExplorerResult", "Setting", "overfitting_explorer"]
+__all__ = ["Panel", "ResultCache", "OverfittingExplorer", "ExplorerResult", "Setting", "overfitting_explorer",
+           "SignalExplorer", "signal_explorer"]

@@ -31,7 +31,10 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
 import ipywidgets as W
+import numpy as np
 from matplotlib.figure import Figure
+
+from .. import metrics
 
 #: Width of one control, in pixels: three columns (two of sliders, one readout) fit the ~850 px of a
 #: notebook cell with JupyterLab's file browser open; narrower, the columns wrap instead of squeezing.
@@ -163,6 +166,68 @@ class BlitFigure:
         buf = io.BytesIO()
         img.convert("RGB").save(buf, format="png", compress_level=1)
         return buf.getvalue()
+
+
+#: Signals for which *members score high*; for the others (loss, entropy, modified entropy) members
+#: score low and the attack score is the negated signal (see :mod:`mia_edu.signals`).
+MEMBER_HIGH = frozenset({"confidence", "scaled_logit", "max_probability"})
+#: Histogram range of each signal, fixed so that a move shows as moving bars, not moving axes:
+#: (low, high, on a log10 axis). Members pile up near zero loss/entropy, hence log10 there.
+HIST_RANGES = {"loss": (-6.0, 1.5, True), "confidence": (0.0, 1.0, False), "entropy": (-6.0, 0.5, True),
+               "modified_entropy": (-6.0, 1.5, True), "scaled_logit": (-10.0, 20.0, False),
+               "max_probability": (0.0, 1.0, False)}
+Y_STEPS = (0.1, 0.2, 0.3, 0.5, 0.75, 1.0)
+
+
+def oriented_score(values, signal: str):
+    """The attack score of a signal: higher = more likely a member."""
+    return values if signal in MEMBER_HIGH else -values
+
+
+def draw_histograms(ax, mem_artist, non_artist, values, is_member, signal: str, bins: int = 40) -> float:
+    """Point two ``ax.stairs`` artists at the member / non-member histograms of ``values``.
+
+    Bars are fractions of each group per bin on the signal's fixed range (:data:`HIST_RANGES`; values
+    outside are clipped into the end bins); the y-limit snaps to a few steps so the background
+    rarely changes. Returns that y-limit (part of the frame key of a :class:`BlitFigure`).
+    """
+    lo_x, hi_x, log_x = HIST_RANGES.get(signal, (float(np.min(values)), float(np.max(values)) + 1e-9, False))
+    data = np.log10(np.maximum(values, 1e-300)) if log_x else np.asarray(values, dtype=float)
+    edges = np.linspace(lo_x, hi_x, bins + 1)
+    data = np.clip(data, lo_x, hi_x)
+    m = np.asarray(is_member, bool)
+    frac_mem = np.histogram(data[m], bins=edges)[0] / max(int(m.sum()), 1)
+    frac_non = np.histogram(data[~m], bins=edges)[0] / max(int((~m).sum()), 1)
+    mem_artist.set_data(frac_mem, edges)
+    non_artist.set_data(frac_non, edges)
+    top = max(frac_mem.max(), frac_non.max())
+    y_top = next(t for t in Y_STEPS if t >= top * 1.05 or t == Y_STEPS[-1])
+    ax.set_xlim(lo_x, hi_x)
+    ax.set_ylim(0, y_top)
+    clipped = f" (clipped to [{lo_x:g}, {hi_x:g}])" if log_x or signal == "scaled_logit" else ""
+    ax.set_xlabel(f"log10 {signal}{clipped}" if log_x else f"{signal}{clipped}")
+    return y_top
+
+
+def draw_roc(artist, scores, is_member) -> None:
+    """Point a line at the ROC of ``scores`` on log–log axes (rates below 1/n drawn at 1/n)."""
+    m = np.asarray(is_member, bool)
+    fpr, tpr, _ = metrics.roc_curve(scores, m)
+    lo = 1.0 / max(int((~m).sum()), 1)
+    artist.set_data(np.maximum(fpr, lo), np.maximum(tpr, lo))
+
+
+def setup_log_roc(ax, n_non_members: int) -> None:
+    """Log–log ROC axes from 1/n to 1 with the chance diagonal and a dotted line at 1 % FPR."""
+    lo = 1.0 / n_non_members
+    ax.plot([lo, 1], [lo, 1], ls="--", color="grey", lw=1, label="chance")
+    ax.axvline(0.01, color="grey", lw=0.8, ls=":")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(lo, 1)
+    ax.set_ylim(lo, 1)
+    ax.set_xlabel("false-positive rate (log)")
+    ax.set_ylabel("true-positive rate (log)")
 
 
 def slider_style() -> dict:

@@ -25,23 +25,19 @@ from ..training import TrainConfig, train
 from ._base import (
     CONTROL_WIDTH,
     FIGURE_DPI,
+    MEMBER_HIGH,
     BlitFigure,
     Panel,
     ResultCache,
     columns,
     control_layout,
+    draw_histograms,
+    draw_roc,
     readout_table,
+    setup_log_roc,
     slider_style,
     torch_threads,
 )
-
-#: Signals for which *members score high*; for the others (loss, entropy, modified entropy) members
-#: score low and the attack score is the negated signal.
-MEMBER_HIGH = frozenset({"confidence", "scaled_logit"})
-#: Histogram range of each signal, fixed so that a move shows as moving bars, not moving axes:
-#: (low, high, on a log10 axis). Members pile up near zero loss/entropy, hence log10 there.
-HIST_RANGES = {"loss": (-6.0, 1.5, True), "confidence": (0.0, 1.0, False), "entropy": (-6.0, 0.5, True),
-               "modified_entropy": (-6.0, 1.5, True), "scaled_logit": (-10.0, 20.0, False)}
 
 SETTING_FIELDS = ("epochs", "hidden", "weight_decay", "train_size", "label_smoothing", "dropout")
 
@@ -241,16 +237,8 @@ class OverfittingExplorer(Panel):
         a["hist_mem"] = ax_hist.stairs([0.0], [0.0, 1.0], fill=True, alpha=0.55, color=plots.MEMBER,
                                        label="members")
         ax_hist.set_ylabel("fraction of samples per bin")
-        lo = 1.0 / len(self.split.holdout)
         a["roc"], = ax_roc.plot([], [], color=plots.OKABE_ITO[2], lw=2, label="attack")
-        ax_roc.plot([lo, 1], [lo, 1], ls="--", color="grey", lw=1, label="chance")
-        ax_roc.set_xscale("log")
-        ax_roc.set_yscale("log")
-        ax_roc.set_xlim(lo, 1)
-        ax_roc.set_ylim(lo, 1)
-        ax_roc.axvline(0.01, color="grey", lw=0.8, ls=":")
-        ax_roc.set_xlabel("false-positive rate (log)")
-        ax_roc.set_ylabel("true-positive rate (log)")
+        setup_log_roc(ax_roc, len(self.split.holdout))
         legends = [ax_curve.legend(frameon=False, loc="lower right", fontsize=9),
                    ax_hist.legend(frameon=False, loc="upper right", fontsize=9),
                    ax_roc.legend(frameon=False, loc="lower right", fontsize=9)]
@@ -272,26 +260,11 @@ class OverfittingExplorer(Panel):
         ax_curve.set_title(f"Train–test accuracy gap: {result.gap:.2f}")
 
         values, m = result.signals[signal], result.is_member
-        lo_x, hi_x, log_x = HIST_RANGES[signal]
-        data = np.log10(np.maximum(values, 1e-300)) if log_x else values
-        edges = np.linspace(lo_x, hi_x, 41)
-        data = np.clip(data, lo_x, hi_x)
-        frac_mem = np.histogram(data[m], bins=edges)[0] / max(int(m.sum()), 1)
-        frac_non = np.histogram(data[~m], bins=edges)[0] / max(int((~m).sum()), 1)
-        a["hist_mem"].set_data(frac_mem, edges)
-        a["hist_non"].set_data(frac_non, edges)
-        top = max(frac_mem.max(), frac_non.max())
-        y_top = next(t for t in (0.1, 0.2, 0.3, 0.5, 0.75, 1.0) if t >= top * 1.05 or t == 1.0)
-        ax_hist.set_xlim(lo_x, hi_x)
-        ax_hist.set_ylim(0, y_top)
-        ax_hist.set_xlabel(f"log10 {signal} (clipped to [{lo_x:g}, {hi_x:g}])" if log_x else
-                           f"{signal}" + (f" (clipped to [{lo_x:g}, {hi_x:g}])" if signal == "scaled_logit" else ""))
+        y_top = draw_histograms(ax_hist, a["hist_mem"], a["hist_non"], values, m, signal)
         ax_hist.set_title(f"{signal}: members vs non-members")
 
         stats = result.attack[signal]
-        fpr, tpr, _ = metrics.roc_curve(result.score(signal), m)
-        lo = 1.0 / int((~m).sum())
-        a["roc"].set_data(np.maximum(fpr, lo), np.maximum(tpr, lo))
+        draw_roc(a["roc"], result.score(signal), m)
         ax_roc.set_title(f"ROC: AUC {stats['auc']:.3f}, TPR@1%FPR {stats['tpr_at_1%']:.1%}")
         self.blit.set_frame((signal, y_top))
 
