@@ -285,3 +285,41 @@ def test_signal_explorer_bad_input(target_logits):
         signal_explorer(logits[:10], y, m)
     with pytest.raises(ValueError, match="signal"):
         signal_explorer(logits, y, m, signal="margin")
+
+
+# ---- Bayes-error lab (notebook 06) --------------------------------------------------------------------
+def test_bayes_lab_exact_answers_and_estimates():
+    from mia_edu.information import gaussian_case
+    from mia_edu.widgets import bayes_error_lab
+
+    lab = bayes_error_lab(n=1000)
+    r = lab.result
+    assert r.case.bayes_error == pytest.approx(0.3085, abs=1e-4)  # Φ(−1/2), unit Gaussians 1 apart
+    assert "0.309" in lab.readout.value
+    lo, hi = r.bounds_exact
+    assert lo <= r.case.bayes_error <= hi
+    # a large sample: the optimal rule's error and the MI estimate close in on the truth
+    lab.n.value = 10000
+    r = lab.result
+    assert abs(r.empirical_error - r.case.bayes_error) < 4 * np.sqrt(0.25 / 10000) + 0.005
+    assert r.mi.low - 0.01 <= gaussian_case(1.0).mi_bits <= r.mi.high + 0.01
+    # no signal: μ = 0, σ₁ = 1 gives Bayes error 1/2, zero advantage and zero information
+    lab.mu.value = 0.0
+    r = lab.result
+    assert r.case.bayes_error == pytest.approx(0.5) and r.case.advantage == pytest.approx(0.0, abs=1e-12)
+    assert r.bounds_exact == pytest.approx((0.5, 0.5))
+    # a new draw: same truth, new sample, new picture
+    png, x = bytes(lab.image.value), r.x
+    lab.resample.click()
+    assert lab.result.seed == 1 and not np.array_equal(lab.result.x, x) and bytes(lab.image.value) != png
+    assert lab.result.case.bayes_error == pytest.approx(0.5)
+    assert lab.errors == []
+
+
+def test_bayes_lab_bad_input():
+    from mia_edu.widgets import bayes_error_lab
+
+    with pytest.raises(ValueError, match="n must be one of"):
+        bayes_error_lab(n=7)
+    with pytest.raises(ValueError, match="sigma1"):
+        bayes_error_lab(sigma1=-1.0)

@@ -8,11 +8,15 @@ rules they share: errors shown, figures updated in place, results cached by sett
   label smoothing, dropout → train/test curves, member vs non-member histogram, log–log ROC.
 - :func:`signal_explorer` — notebook 03: one target's signals, all samples or one true class →
   histograms, the ROC of every signal, a table of AUC / TPR at 1 % FPR.
+- :func:`bayes_error_lab` — notebook 06: the Gaussian membership game (μ, σ₁, n) → exact Bayes
+  error, AUC, advantage and MI against their estimates from a sample.
 """
 
 from ._base import Panel, ResultCache
+from .bayes import BayesErrorLab, bayes_error_lab
 from .overfitting import ExplorerResult, OverfittingExplorer, Setting, overfitting_explorer
 from .signals import SignalExplorer, signal_explorer
 
 __all__ = ["Panel", "ResultCache", "OverfittingExplorer", "ExplorerResult", "Setting", "overfitting_explorer",
-           "SignalExplorer", "signal_explorer"]
+           "SignalExplorer", "signal_explorer",
+           "BayesErrorLab", "bayes_error_lab"]
