@@ -323,3 +323,40 @@ def test_bayes_lab_bad_input():
         bayes_error_lab(n=7)
     with pytest.raises(ValueError, match="sigma1"):
         bayes_error_lab(sigma1=-1.0)
+
+
+# ---- unlearning lab (notebook 07) ---------------------------------------------------------------------
+def test_unlearning_lab_runs_on_the_button():
+    from mia_edu.widgets import unlearning_lab
+
+    lab = unlearning_lab(sizes={"train_size": 800, "validation_size": 600, "test_size": 300}, forget_sizes=(100, 200),
+                         config=TrainConfig(epochs=150, hidden=128), method="none")
+    none = lab.result
+    assert lab.errors == [] and lab.progress.value == lab.progress.max and not lab.run_button.disabled
+    # no unlearning at all: the forget set still looks like members, far more than after retraining
+    r, y = none.report, none.yardstick
+    assert r.attack_auc > 0.6
+    assert r.forget_member_rate > y.forget_member_rate + 0.15
+    assert r.verdict == "under-unlearning"
+    assert f"{r.forget_member_rate:.1%}" in lab.readout.value
+    # retraining from scratch *is* the yardstick: same rates, verdict "as retraining"
+    png = bytes(lab.image.value)
+    lab.method.value = "retrain"
+    assert lab.result is none, "changing the dropdown alone must not run anything"
+    lab.run_button.click()
+    rt = lab.result.report
+    assert rt.forget_member_rate == pytest.approx(y.forget_member_rate) and rt.verdict == "as retraining"
+    assert bytes(lab.image.value) != png
+    heights = [b.get_height() for b in lab.artists["bars_method"]]
+    assert heights == pytest.approx([rt.retain_member_rate, rt.forget_member_rate, rt.validation_member_rate])
+    # revisiting a setting is served from memory
+    lab.method.value = "none"
+    lab.run_button.click()
+    assert lab.result is none and lab.errors == []
+
+
+def test_unlearning_lab_bad_method():
+    from mia_edu.widgets import unlearning_lab
+
+    with pytest.raises(ValueError, match="method must be one of"):
+        unlearning_lab(method="forget_everything", run_at_start=False)

@@ -10,13 +10,17 @@ rules they share: errors shown, figures updated in place, results cached by sett
   histograms, the ROC of every signal, a table of AUC / TPR at 1 % FPR.
 - :func:`bayes_error_lab` — notebook 06: the Gaussian membership game (μ, σ₁, n) → exact Bayes
   error, AUC, advantage and MI against their estimates from a sample.
+- :func:`unlearning_lab` — notebook 07: method × forget size, run on a button with a progress bar →
+  the attack's member rates on retain / forget / validation against retraining from scratch.
 """
 
 from ._base import Panel, ResultCache
 from .bayes import BayesErrorLab, bayes_error_lab
 from .overfitting import ExplorerResult, OverfittingExplorer, Setting, overfitting_explorer
 from .signals import SignalExplorer, signal_explorer
+from .unlearning import UnlearningLab, unlearning_lab
 
 __all__ = ["Panel", "ResultCache", "OverfittingExplorer", "ExplorerResult", "Setting", "overfitting_explorer",
            "SignalExplorer", "signal_explorer",
-           "BayesErrorLab", "bayes_error_lab"]
+           "BayesErrorLab", "bayes_error_lab",
+           "UnlearningLab", "unlearning_lab"]
