@@ -14,13 +14,29 @@ rules they share: errors shown, figures updated in place, results cached by sett
   the attack's member rates on retain / forget / validation against retraining from scratch.
 """
 
-from ._base import Panel, ResultCache
-from .bayes import BayesErrorLab, bayes_error_lab
-from .overfitting import ExplorerResult, OverfittingExplorer, Setting, overfitting_explorer
-from .signals import SignalExplorer, signal_explorer
-from .unlearning import UnlearningLab, unlearning_lab
+import importlib
 
-__all__ = ["Panel", "ResultCache", "OverfittingExplorer", "ExplorerResult", "Setting", "overfitting_explorer",
-           "SignalExplorer", "signal_explorer",
-           "BayesErrorLab", "bayes_error_lab",
-           "UnlearningLab", "unlearning_lab"]
+# Each panel lives in its own module and is imported on first use, so that notebook 02's
+# ``from mia_edu.widgets import overfitting_explorer`` does not pay for the unlearning or
+# information modules' imports.
+_WHERE = {
+    "Panel": "_base", "ResultCache": "_base",
+    "OverfittingExplorer": "overfitting", "ExplorerResult": "overfitting", "Setting": "overfitting",
+    "overfitting_explorer": "overfitting",
+    "SignalExplorer": "signals", "signal_explorer": "signals",
+    "BayesErrorLab": "bayes", "bayes_error_lab": "bayes",
+    "UnlearningLab": "unlearning", "unlearning_lab": "unlearning",
+}
+__all__ = list(_WHERE)
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        value = getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
