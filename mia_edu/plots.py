@@ -110,6 +110,7 @@ def training_curves(history: Mapping[str, np.ndarray], *, title: str | None = No
 def sweep_figure(x, gaps, aucs, *, xlabel: str, log_x: bool = False, title: str | None = None) -> Figure:
     """Two aligned panels for a sweep of one knob: train–test gap and attack AUC against the knob."""
     fig, (ax_gap, ax_auc) = _new_figure(10, 3.6, 2)
+    ax_auc.sharex(ax_gap)  # same knob, same x-axis (and the same symlog limits when x includes 0)
     ax_gap.plot(x, gaps, "o-", color=OKABE_ITO[4], lw=2)
     ax_gap.set_ylabel("train acc − test acc")
     ax_auc.plot(x, aucs, "o-", color=OKABE_ITO[2], lw=2)
@@ -118,18 +119,35 @@ def sweep_figure(x, gaps, aucs, *, xlabel: str, log_x: bool = False, title: str 
     ax_auc.legend(frameon=False)
     for ax in (ax_gap, ax_auc):
         ax.set_xlabel(xlabel)
-        if log_x:
-            ax.set_xscale("symlog", linthresh=min(v for v in x if v > 0)) if min(x) <= 0 else ax.set_xscale("log")
         ax.grid(alpha=0.3)
+    if log_x and min(x) <= 0:  # a sweep that starts at 0 (e.g. weight decay): linear near 0, log beyond
+        linthresh = min(v for v in x if v > 0)
+        ax_gap.set_xscale("symlog", linthresh=linthresh)
+        ax_gap.set_xlim(min(x) - 0.3 * linthresh, max(x) * 1.4)
+    elif log_x:
+        ax_gap.set_xscale("log")
     if title:
         fig.suptitle(title)
     return fig
 
 
-def gap_vs_auc_figure(gaps, aucs, labels=None, *, title: str | None = None) -> Figure:
-    """Scatter of attack AUC against the train–test gap over many configurations."""
+def gap_vs_auc_figure(gaps, aucs, labels=None, *, groups=None, title: str | None = None) -> Figure:
+    """Scatter of attack AUC against the train–test gap over many configurations.
+
+    ``labels`` annotates each point; ``groups`` (one name per point, e.g. the knob of a sweep)
+    colours the points by group, with a legend.
+    """
     fig, ax = _new_figure(6, 4.4)
-    ax.scatter(gaps, aucs, color=OKABE_ITO[4], s=40, zorder=3)
+    if groups is None:
+        ax.scatter(gaps, aucs, color=OKABE_ITO[4], s=40, zorder=3)
+    else:
+        gaps_a, aucs_a, groups_a = np.asarray(gaps), np.asarray(aucs), np.asarray(groups, dtype=object)
+        markers = "osD^vP*X"
+        for i, name in enumerate(dict.fromkeys(groups_a.tolist())):
+            sel = groups_a == name
+            ax.scatter(gaps_a[sel], aucs_a[sel], color=OKABE_ITO[i % len(OKABE_ITO)], s=45, zorder=3,
+                       marker=markers[i % len(markers)], label=str(name))
+        ax.legend(frameon=False, fontsize=9, loc="upper left")
     if labels is not None:
         for g, a, lab in zip(gaps, aucs, labels):
             ax.annotate(str(lab), (g, a), fontsize=7, xytext=(3, 3), textcoords="offset points")

@@ -127,3 +127,28 @@ def test_run_point_rejects_mismatched_split(digits):
         run_point(digits, make_split(100, train_size=10, holdout_size=10), FAST)
     with pytest.raises(TypeError, match="model"):
         leakage("not a model", digits.X, digits.y, digits.X, digits.y)
+
+
+def test_sweep_figure_from_records_shares_x_and_starts_at_zero():
+    """A weight-decay sweep starts at 0: both panels share one symlog axis that shows 0 and the largest value."""
+    from mia_edu import plots
+
+    records = [{"value": v, "gap": g, "auc": a} for v, g, a in
+               [(0.0, 0.55, 0.85), (1e-3, 0.54, 0.84), (1e-2, 0.43, 0.74), (3e-2, 0.19, 0.62)]]
+    c = as_columns(records)
+    fig = plots.sweep_figure(c["value"], c["gap"], c["auc"], xlabel="weight decay", log_x=True)
+    ax_gap, ax_auc = fig.axes
+    assert ax_gap.get_xscale() == ax_auc.get_xscale() == "symlog"
+    assert ax_gap.get_xlim() == ax_auc.get_xlim()
+    lo, hi = ax_gap.get_xlim()
+    assert -1e-3 < lo < 0 and 3e-2 < hi < 0.1
+    np.testing.assert_allclose(ax_auc.lines[0].get_ydata(), [0.85, 0.84, 0.74, 0.62])
+
+
+def test_gap_vs_auc_figure_colours_by_group():
+    from mia_edu import plots
+
+    fig = plots.gap_vs_auc_figure([0.1, 0.2, 0.3], [0.55, 0.6, 0.7], groups=["epochs", "epochs", "hidden"])
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["epochs", "hidden"]
+    assert [len(c.get_offsets()) for c in ax.collections] == [2, 1]
