@@ -157,3 +157,137 @@ def gap_vs_auc_figure(gaps, aucs, labels=None, *, groups=None, title: str | None
     ax.grid(alpha=0.3)
     ax.set_title(title or "The more a model overfits, the more it leaks")
     return fig
+
+
+# ------------------------------------------------------------------ the theoretical best (notebook 06)
+def gaussian_case_figure(case, *, title: str | None = None) -> Figure:
+    """Two panels for a :class:`mia_edu.information.GaussianCase`: the two densities (weighted by the
+    prior) with the Bayes error shaded — the overlap no attack can resolve — and the optimal ROC on
+    log–log axes."""
+    fig, (ax_d, ax_r) = _new_figure(10.5, 4.0, 2)
+    s = max(case.sigma0, case.sigma1)
+    x = np.linspace(min(0.0, case.mu) - 4 * s, max(0.0, case.mu) + 4 * s, 600)
+    f1 = case.prior * np.exp(-0.5 * ((x - case.mu) / case.sigma1) ** 2) / (case.sigma1 * np.sqrt(2 * np.pi))
+    f0 = (1 - case.prior) * np.exp(-0.5 * (x / case.sigma0) ** 2) / (case.sigma0 * np.sqrt(2 * np.pi))
+    ax_d.plot(x, f0, color=NON_MEMBER, lw=2, label="non-members  (1−p)·f₀(x)")
+    ax_d.plot(x, f1, color=MEMBER, lw=2, label="members  p·f₁(x)")
+    ax_d.fill_between(x, np.minimum(f0, f1), color="grey", alpha=0.35,
+                      label=f"Bayes error = shaded area = {case.bayes_error:.3f}")
+    ax_d.set_xlabel("feature x (e.g. a signal of the target model)")
+    ax_d.set_ylabel("density × prior")
+    ax_d.set_title(f"μ = {case.mu:g}: the overlap no attack can resolve")
+    ax_d.set_ylim(0, 1.4 * max(f0.max(), f1.max()))
+    ax_d.legend(frameon=False, fontsize=8, loc="upper left")
+    fpr = np.geomspace(1e-4, 1, 200)
+    ax_r.plot(fpr, case.optimal_roc(fpr), color=OKABE_ITO[2], lw=2, label=f"optimal attack (AUC {case.auc:.3f})")
+    ax_r.plot(fpr, fpr, ls="--", color="grey", lw=1, label="chance")
+    t = case.optimal_roc(0.001)
+    ax_r.plot([0.001], [t], "o", color=OKABE_ITO[4], label=f"TPR {t:.2%} at 0.1 % FPR")
+    ax_r.set(xscale="log", yscale="log", xlim=(1e-4, 1), ylim=(1e-4, 1.05),
+             xlabel="false-positive rate", ylabel="true-positive rate",
+             title=f"Best possible ROC: advantage {case.advantage:.3f}")
+    ax_r.grid(alpha=0.3, which="both")
+    ax_r.legend(frameon=False, fontsize=8, loc="lower right")
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def estimator_convergence_figure(ns, estimates: Mapping[str, np.ndarray], truth: float, *,
+                                 ylabel: str = "mutual information (bits)", title: str | None = None,
+                                 ax=None) -> Figure:
+    """Estimates against the sample size n (log axis): one faint dot per repeat, the mean as a line,
+    the truth dashed. ``estimates[name]`` has shape (len(ns), repeats)."""
+    fig, ax = _new_figure(6, 4) if ax is None else (ax.figure, ax)
+    ns = np.asarray(ns, dtype=float)
+    for i, (name, values) in enumerate(estimates.items()):
+        values = np.asarray(values, dtype=float)
+        color = OKABE_ITO[(i + 2) % len(OKABE_ITO)]
+        jitter = 1 + 0.04 * (i - (len(estimates) - 1) / 2)
+        for j in range(values.shape[1]):
+            ax.plot(ns * jitter, values[:, j], "o", color=color, alpha=0.35, ms=4)
+        ax.plot(ns * jitter, values.mean(axis=1), "-", color=color, lw=2, label=f"{name} (mean of {values.shape[1]})")
+    ax.axhline(truth, ls="--", color="black", lw=1.5, label=f"truth = {truth:.4f}")
+    ax.set_xscale("log")
+    ax.set_xticks(ns, [f"{int(n):,}" for n in ns])
+    ax.minorticks_off()
+    ax.set_xlabel("sample size n (members + non-members)")
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(frameon=False, fontsize=8)
+    ax.set_title(title or "Estimates converge to the truth as n grows")
+    return fig
+
+
+def bayes_bounds_figure(x, bayes_error, lower, upper, *, points: Mapping[str, tuple] | None = None,
+                        xlabel: str = "separation μ", title: str | None = None) -> Figure:
+    """The exact Bayes error between the Fano (lower) and Hellman–Raviv (upper) bounds implied by
+    the mutual information, with optional estimates ``{name: (x, y)}`` as markers."""
+    fig, ax = _new_figure(6.5, 4.2)
+    ax.fill_between(x, lower, upper, color=OKABE_ITO[5], alpha=0.3, label="bounds from the exact MI")
+    ax.plot(x, lower, color=OKABE_ITO[5], lw=1.5, label="Fano lower bound")
+    ax.plot(x, upper, color=OKABE_ITO[1], lw=1.5, label="Hellman–Raviv upper bound")
+    ax.plot(x, bayes_error, color="black", lw=2, label="exact Bayes error")
+    for i, (name, (px, py)) in enumerate((points or {}).items()):
+        ax.plot(px, py, "os^D"[i % 4], color=OKABE_ITO[(i + 3) % len(OKABE_ITO)], ms=7, label=name, ls="none")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("error of the best possible attack")
+    ax.set_ylim(0, 0.52)
+    ax.grid(alpha=0.3)
+    ax.legend(frameon=False, fontsize=8)
+    ax.set_title(title or "Mutual information brackets the Bayes error")
+    return fig
+
+
+def privacy_gap_figure(labels, simple, best, ceiling, *, best_ci=None, floor=None, xlabel: str = "setting",
+                       simple_name: str = "simple attack", title: str | None = None) -> Figure:
+    """Advantage (TPR − FPR) per setting: the simple attack, the best classifier found (with its
+    CI) and the range the mutual information allows for the best possible attack (``floor`` to
+    ``ceiling``). The gap between "best found" and "ceiling" is what a better attacker might gain."""
+    fig, ax = _new_figure(7, 4.2)
+    pos = np.arange(len(labels))
+    if floor is not None:
+        ax.fill_between(pos, floor, ceiling, color=OKABE_ITO[5], alpha=0.25, label="best possible: range allowed by MI")
+    ax.plot(pos, ceiling, "v-", color=OKABE_ITO[1], lw=2, ms=8, label="ceiling from MI (Fano)")
+    if best_ci is not None:
+        lo, hi = np.asarray(best_ci, dtype=float).T
+        ax.errorbar(pos, best, yerr=[np.asarray(best) - lo, hi - np.asarray(best)], fmt="o-", color=OKABE_ITO[2],
+                    lw=2, capsize=4, label="best classifier found (cross-validated)")
+    else:
+        ax.plot(pos, best, "o-", color=OKABE_ITO[2], lw=2, label="best classifier found (cross-validated)")
+    ax.plot(pos, simple, "s--", color=OKABE_ITO[0], lw=2, label=simple_name)
+    ax.set_xticks(pos, [str(v) for v in labels])
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("membership advantage  TPR − FPR")
+    ax.set_ylim(0, 1)
+    ax.grid(alpha=0.3)
+    ax.legend(frameon=False, fontsize=8, loc="upper left")
+    ax.set_title(title or "Best attack found vs the best possible")
+    return fig
+
+
+def dp_advantage_figure(measured: Mapping[str, float] | None = None, *, delta: float = 0.0,
+                        eps_max: float = 6.0, title: str | None = None) -> Figure:
+    """The largest advantage an (ε, δ)-DP model allows, against ε; measured advantages as
+    horizontal lines, each meeting the curve at the smallest ε that does not rule it out."""
+    from .information import dp_advantage_bound
+
+    fig, ax = _new_figure(7, 4.8)
+    eps = np.linspace(0, eps_max, 300)
+    ax.plot(eps, [dp_advantage_bound(e, delta) for e in eps], color="black", lw=2,
+            label=f"bound (exp ε − 1 + 2δ)/(exp ε + 1), δ = {delta:g}")
+    for i, (name, adv) in enumerate((measured or {}).items()):
+        color = OKABE_ITO[i % len(OKABE_ITO)]
+        ax.axhline(adv, color=color, ls="--", lw=1.5, label=f"{name}: advantage {adv:.3f}")
+        if delta == 0 and 0 < adv < 1:
+            e = 2 * np.arctanh(adv)
+            ax.plot([e], [adv], "o", color=color)
+            ax.annotate(f"ε ≥ {e:.2f}", (e, adv), xytext=(5, -12), textcoords="offset points", fontsize=8)
+    ax.set_xlabel("privacy budget ε")
+    ax.set_ylabel("largest possible advantage  TPR − FPR")
+    ax.set_xlim(0, eps_max)
+    ax.set_ylim(0, 1)
+    ax.grid(alpha=0.3)
+    ax.legend(frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
+    ax.set_title(title or "Differential privacy caps every attack's advantage")
+    return fig
