@@ -1,0 +1,111 @@
+"""The command line: ``python -m mia_edu <command> [options]``.
+
+It only parses arguments, calls the package and prints what comes back; all the work lives in the
+modules. Commands:
+
+- ``audit``: train a target (cached) and run every attack against it
+  (:func:`mia_edu.attacks.audit`). ``--json`` adds one JSON object as the last line.
+
+Adding a command: write ``_add_<name>(subparsers)``, which adds a parser and sets
+``run=<function(args) -> exit code>`` with ``set_defaults``, and append it to :data:`COMMANDS`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+
+
+def _int_at_least(minimum: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected a number >= {minimum}, got {value}")
+        return value
+    return parse
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text}")
+    return value
+
+
+def _add_audit(subparsers) -> None:
+    from .data import DATASETS
+
+    p = subparsers.add_parser(
+        "audit", help="train a target model (cached) and run every attack against it",
+        description="Train a target model (cached on disk) and run the course's attacks against it: loss / "
+                    "confidence / entropy / modified-entropy thresholds, a per-class loss threshold, logistic "
+                    "regression and SVC on all signals plus the label, Shokri shadow models, LiRA online and "
+                    "offline. Prints an aligned table (AUC, TPR at 0.1 %% and 1 %% FPR, advantage).")
+    p.add_argument("--dataset", choices=DATASETS, default="mnist1d", help="data set (default: %(default)s)")
+    p.add_argument("--epochs", type=_int_at_least(1), default=None,
+                   help="training epochs of the target and the attacker's models (default: TrainConfig's, 200)")
+    p.add_argument("--weight-decay", type=_non_negative_float, default=None,
+                   help="L2 penalty of the target and the attacker's models (default: 0)")
+    p.add_argument("--references", type=_int_at_least(2), default=16,
+                   help="LiRA reference models, online and offline (at least 2; default: %(default)s); "
+                        "the shadow attack uses as many shadow models")
+    p.add_argument("--seed", type=_int_at_least(0), default=0, help="split and training seed (default: %(default)s)")
+    p.add_argument("--json", action="store_true", help="also print the metrics as one JSON object on the last line")
+    p.add_argument("--no-progress", dest="progress", action="store_false", help="hide the progress bars")
+    p.set_defaults(run=_run_audit)
+
+
+def _run_audit(args: argparse.Namespace) -> int:
+    from .attacks.audit import audit
+    from .training import TrainConfig
+
+    changes = {}
+    if args.epochs is not None:
+        changes["epochs"] = args.epochs
+    if args.weight_decay is not None:
+        changes["weight_decay"] = args.weight_decay
+    report = audit(args.dataset, TrainConfig(**changes), n_reference=args.references, seed=args.seed,
+                   progress=args.progress)
+    print(report.table())
+    if args.json:
+        print(json.dumps(report.to_dict()))
+    return 0
+
+
+COMMANDS: list[Callable] = [_add_audit]
+"""Each entry adds one subcommand to the parser (see the module docstring)."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``python -m mia_edu`` parser with one subcommand per entry of :data:`COMMANDS`."""
+    parser = argparse.ArgumentParser(prog="python -m mia_edu",
+                                     description="mia-edu: membership inference attacks, from the command line.")
+    subparsers = parser.add_subparsers(dest="command", metavar="command", required=True)
+    for add in COMMANDS:
+        add(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse ``argv`` (default: ``sys.argv[1:]``), run the command and return its exit code.
+
+    Bad input the package rejects (``ValueError``/``TypeError``) is reported in one line, exit code 2.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except (ValueError, TypeError) as exc:
+        parser.exit(2, f"{parser.prog} {args.command}: error: {exc}\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
