@@ -9,6 +9,8 @@ from sklearn.feature_selection import mutual_info_classif
 
 from mia_edu import information as info
 from mia_edu import metrics
+from mia_edu.information.dp import _clopper_pearson
+from mia_edu.information.mutual_info import _knn_mi_nats
 
 # Unit Gaussians mu apart, equal priors: (Bayes error, AUC, advantage, MI bits) from the issue.
 KNOWN = {
@@ -76,7 +78,7 @@ def test_binned_mutual_information_close_and_interval_covers(mu):
 
 def test_joint_knn_estimator_is_scikit_learns_in_one_column_and_sees_columns_jointly():
     x, m = info.gaussian_case(1.0).sample(3000, seed=0)
-    ours = info._knn_mi_nats(x[:, None], m, 3, np.random.default_rng(0))
+    ours = _knn_mi_nats(x[:, None], m, 3, np.random.default_rng(0))
     assert ours == pytest.approx(mutual_info_classif(x[:, None], m, random_state=0)[0], abs=1e-9)
     # two noisy copies of one signal carry more information jointly than either alone
     g = info.gaussian_case(1.0)
@@ -177,7 +179,7 @@ def test_empirical_epsilon_from_scores_on_laplace_mechanism():
 def test_clopper_pearson_is_scipys_exact_interval():
     for k, n in [(0, 10), (3, 10), (10, 10), (1, 20000), (700, 1000)]:
         ci = stats.binomtest(k, n).proportion_ci(0.95, method="exact")
-        low, high = info._clopper_pearson(k, n, 0.95)
+        low, high = _clopper_pearson(k, n, 0.95)
         assert low == pytest.approx(ci.low, abs=1e-12) and high == pytest.approx(ci.high, abs=1e-12)
 
 
