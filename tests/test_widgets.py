@@ -360,3 +360,41 @@ def test_unlearning_lab_bad_method():
 
     with pytest.raises(ValueError, match="method must be one of"):
         unlearning_lab(method="forget_everything", run_at_start=False)
+
+
+# ---- shadow / LiRA lab (notebook 05) ------------------------------------------------------------------
+def test_shadow_lab_runs_on_the_button_and_shows_one_candidate():
+    from mia_edu.widgets import shadow_lab
+
+    kw = dict(n_members=200, config=TrainConfig(epochs=80, hidden=128), references=(2, 4), n_reference=2,
+              progress=False)
+    lab = shadow_lab(**kw)
+    r = lab.result
+    assert lab.errors == [] and r.n_reference == 2 and r.fits["phi_ref"].shape == (2, 400)
+    assert r.auc == pytest.approx(metrics.roc_auc(r.scores, lab.is_member), abs=1e-12)
+    assert f"{r.auc:.3f}" in lab.readout.value and lab.progress.value == lab.progress.max
+    # the per-example view: rugs hold exactly this candidate's IN and OUT reference values
+    lab.sample.value = 7
+    in_mask = r.fits["in_mask"][:, 7]
+    assert len(lab.artists["rug_in"].get_xdata()) == int(in_mask.sum())
+    np.testing.assert_allclose(lab.artists["target"].get_xdata(), [r.phi_target[7]] * 2)
+    assert lab.result is r and "candidate #7" in lab.axes[1].get_title()
+    lab.most_exposed.click()
+    i = lab.sample.value
+    assert lab.is_member[i] and r.scores[i] == r.scores[lab.is_member].max()
+    # the slider alone does not retrain; the button does
+    lab.n_reference.value = 4
+    assert lab.result is r
+    lab.run_button.click()
+    assert lab.result.n_reference == 4 and lab.result.fits["phi_ref"].shape == (4, 400)
+    # same settings, fresh panel: the same scores (seeded subsets, cached models)
+    again = shadow_lab(**{**kw, "n_reference": 4})
+    np.testing.assert_array_equal(again.result.scores, lab.result.scores)
+    assert lab.errors == [] and again.errors == []
+
+
+def test_shadow_lab_bad_input():
+    from mia_edu.widgets import shadow_lab
+
+    with pytest.raises(ValueError, match="n_reference must be one of"):
+        shadow_lab(n_members=50, references=(2, 4), n_reference=3, run_at_start=False)

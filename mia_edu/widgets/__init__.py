@@ -10,6 +10,8 @@ rules they share: errors shown, figures updated in place, results cached by sett
   histograms, the ROC of every signal, a table of AUC / TPR at 1 % FPR.
 - :func:`bayes_error_lab` — notebook 06: the Gaussian membership game (μ, σ₁, n) → exact Bayes
   error, AUC, advantage and MI against their estimates from a sample.
+- :func:`shadow_lab` — notebook 05: LiRA with 2–16 reference models, online or offline, run on a
+  button → its log–log ROC against the loss threshold, and one candidate's IN/OUT Gaussians.
 - :func:`unlearning_lab` — notebook 07: method × forget size, run on a button with a progress bar →
   the attack's member rates on retain / forget / validation against retraining from scratch.
 """
@@ -26,6 +28,7 @@ _WHERE = {
     "SignalExplorer": "signals", "signal_explorer": "signals",
     "BayesErrorLab": "bayes", "bayes_error_lab": "bayes",
     "UnlearningLab": "unlearning", "unlearning_lab": "unlearning",
+    "ShadowLab": "shadow", "shadow_lab": "shadow",
 }
 __all__ = list(_WHERE)
 
