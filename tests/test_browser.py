@@ -280,3 +280,14 @@ def test_explorer_in_voila(browser, voila_app):
         assert path.stat().st_size > 20_000
     finally:
         context.close()
+
+
+def test_missing_browser_skips_here_but_fails_under_ci(monkeypatch):
+    """The rule the fixtures follow: a clear skip on a laptop, a failure in CI (where .ci/run installs
+    Chromium, so a missing browser is a broken pipeline, not a reason to pass)."""
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI=true: Chromium missing"):
+        _unavailable("Chromium missing")
+    monkeypatch.setenv("CI", "false")
+    with pytest.raises(pytest.skip.Exception, match="Chromium missing"):
+        _unavailable("Chromium missing")
