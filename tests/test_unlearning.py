@@ -302,3 +302,31 @@ def test_class_wise_forgetting_retrained_model_cannot_classify_the_class():
     assert retrained.accuracy(ds.X[split.forget], ds.y[split.forget]) == 0.0  # class 0 never seen
     r = evaluate_unlearning(retrained, ds.X, ds.y, split, retrained=retrained)
     assert r.forget_member_rate < r.validation_member_rate  # a whole unseen class looks *less* seen than average
+
+
+# -- the command line ----------------------------------------------------------------------------
+
+def test_cli_unlearn_json_last_line(setup, capsys):
+    from mia_edu.__main__ import main
+
+    assert main(["unlearn", "--methods", "none,finetune", "--json", "--no-progress"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    out = json.loads(lines[-1])
+    assert list(out) == ["none", "finetune"]
+    for row in out.values():
+        assert {"forget_member_rate", "retain_member_rate", "validation_member_rate", "test_acc", "forget_acc",
+                "seconds"} <= set(row)
+        assert 0 <= row["forget_member_rate"] <= 1 and row["seconds"] >= 0
+    assert out["none"]["verdict"] == "under-unlearning"  # the yardstick is retrained even when not listed
+    assert any(line.startswith("finetune") for line in lines)
+
+
+def test_cli_unlearn_bad_input(capsys):
+    from mia_edu.__main__ import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["unlearn", "--forget", "class"])
+    assert exc.value.code == 2 and "--forget-class" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        main(["unlearn", "--methods", "none,oblivion", "--no-progress"])
+    assert exc.value.code == 2 and "unknown unlearning method 'oblivion'" in capsys.readouterr().err

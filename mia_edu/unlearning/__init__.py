@@ -33,6 +33,7 @@ from .evaluation import (
     starting_kit_accuracy,
 )
 from .experiment import DEFAULT_SIZES, unlearning_experiment
+from .figures import comparison_figure
 from .methods import (
     METHODS,
     check_unlearning_inputs,
@@ -51,7 +52,7 @@ from .methods import (
 
 __all__ = [
     "DEFAULT_SIGNALS", "DEFAULT_SIZES", "FIGURES", "METHODS", "UnlearningComparison", "UnlearningReport", "check_unlearning_inputs",
-    "compare_methods", "copy_model", "evaluate_unlearning", "finetune", "get_method", "gradient_ascent",
+    "compare_methods", "comparison_figure", "copy_model", "evaluate_unlearning", "finetune", "get_method", "gradient_ascent",
     "make_attack", "member_rate", "no_unlearning", "random_labels", "register_method", "resolve_methods", "retrain",
     "scrub", "starting_kit_accuracy", "unlearn", "unlearning_experiment",
 ]
