@@ -4,29 +4,31 @@
   ``"finetune"``, ``"gradient_ascent"``, ``"random_labels"``, ``"scrub"``), each
   ``(trained_model, X, y, split, *, seed=0, **knobs) -> TrainedModel``; :func:`unlearn` runs one.
 - :mod:`.evaluation` — :func:`evaluate_unlearning` (fit an attack on retain vs validation, apply it
-  to the forget set, read the rate against its two reference points and against retraining) and
-  :func:`compare_methods` (every method, one table).
+  to the forget set, read the rate against its two reference points and against retraining);
+- :mod:`.comparison` — :func:`compare_methods` (every method, one table);
+- :mod:`.figures` — :func:`comparison_figure` (over- and under-unlearning made visible);
+- :mod:`.experiment` — :func:`unlearning_experiment`, what ``python -m mia_edu unlearn`` runs.
 
 The split is :func:`mia_edu.splits.make_unlearning_split`.
 
-Examples
---------
->>> from mia_edu.data import load_dataset                                    # doctest: +SKIP
->>> from mia_edu.splits import make_unlearning_split
->>> from mia_edu.training import TrainConfig, train
->>> ds = load_dataset("mnist1d")
->>> split = make_unlearning_split(len(ds), train_size=2500, forget_size=500, validation_size=1500,
-...                               test_size=1000, seed=0)
->>> model = train(TrainConfig(), ds.X[split.train], ds.y[split.train], n_classes=10)
->>> print(compare_methods(model, ds.X, ds.y, split))
+Example (trains two models on a first run, cached afterwards)::
+
+    from mia_edu.data import load_dataset
+    from mia_edu.splits import make_unlearning_split
+    from mia_edu.training import TrainConfig, train
+
+    ds = load_dataset("mnist1d")
+    split = make_unlearning_split(len(ds), train_size=2500, forget_size=500, validation_size=1500,
+                                  test_size=1000, seed=0)
+    model = train(TrainConfig(), ds.X[split.train], ds.y[split.train], n_classes=10)
+    print(compare_methods(model, ds.X, ds.y, split))
 """
 
+from .comparison import UnlearningComparison, compare_methods
 from .evaluation import (
     DEFAULT_SIGNALS,
     FIGURES,
-    UnlearningComparison,
     UnlearningReport,
-    compare_methods,
     evaluate_unlearning,
     make_attack,
     member_rate,
@@ -51,8 +53,9 @@ from .methods import (
 )
 
 __all__ = [
-    "DEFAULT_SIGNALS", "DEFAULT_SIZES", "FIGURES", "METHODS", "UnlearningComparison", "UnlearningReport", "check_unlearning_inputs",
-    "compare_methods", "comparison_figure", "copy_model", "evaluate_unlearning", "finetune", "get_method", "gradient_ascent",
-    "make_attack", "member_rate", "no_unlearning", "random_labels", "register_method", "resolve_methods", "retrain",
-    "scrub", "starting_kit_accuracy", "unlearn", "unlearning_experiment",
+    "DEFAULT_SIGNALS", "DEFAULT_SIZES", "FIGURES", "METHODS", "UnlearningComparison", "UnlearningReport",
+    "check_unlearning_inputs", "compare_methods", "comparison_figure", "copy_model", "evaluate_unlearning",
+    "finetune", "get_method", "gradient_ascent", "make_attack", "member_rate", "no_unlearning", "random_labels",
+    "register_method", "resolve_methods", "retrain", "scrub", "starting_kit_accuracy", "unlearn",
+    "unlearning_experiment",
 ]

@@ -13,7 +13,8 @@ import time
 from ..data import load_dataset
 from ..splits import make_unlearning_split
 from ..training import TrainConfig, train
-from .evaluation import DEFAULT_SIGNALS, UnlearningComparison, compare_methods
+from .comparison import UnlearningComparison, compare_methods
+from .evaluation import DEFAULT_SIGNALS
 
 DEFAULT_SIZES = {
     # MNIST-1D: 10,000 generated samples; an overfit MLP leaks clearly at these sizes.

@@ -10,7 +10,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..plots import OKABE_ITO
-from .evaluation import UnlearningComparison
+from .comparison import UnlearningComparison
 
 VERDICT_COLOURS = {"under-unlearning": OKABE_ITO[4], "as retraining": OKABE_ITO[2],
                    "over-unlearning": OKABE_ITO[1], None: "#999999"}
