@@ -57,7 +57,7 @@ def _add_audit(subparsers) -> None:
         description="Train a target model (cached on disk) and run the course's attacks against it: loss / "
                     "confidence / entropy / modified-entropy thresholds, a per-class loss threshold, logistic "
                     "regression and SVC on all signals plus the label, Shokri shadow models, LiRA online and "
-                    "offline. Prints an aligned table (AUC, TPR at 0.1 %% and 1 %% FPR, advantage).")
+                    "offline. Prints an aligned table (AUC, TPR at 0.1 % and 1 % FPR, advantage).")
     p.add_argument("--dataset", choices=DATASETS, default="mnist1d", help="data set (default: %(default)s)")
     p.add_argument("--epochs", type=_int_at_least(1), default=None,
                    help="training epochs of the target and the attacker's models (default: TrainConfig's, 200)")
