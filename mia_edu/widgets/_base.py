@@ -40,7 +40,7 @@ from .. import metrics
 #: notebook cell with JupyterLab's file browser open; narrower, the columns wrap instead of squeezing.
 CONTROL_WIDTH = "280px"
 #: Width given to a slider's description so that every label is readable.
-DESCRIPTION_WIDTH = "100px"
+DESCRIPTION_WIDTH = "112px"
 #: Resolution of the PNG figures: a 12.4-inch-wide figure is ~990 px, the width of a notebook cell.
 FIGURE_DPI = 80
 
