@@ -15,7 +15,7 @@ from mia_edu.signals import SIGNALS, compute_signals
 from mia_edu.splits import make_split
 from mia_edu.training import TrainConfig, train
 from mia_edu.widgets import OverfittingExplorer, ResultCache, Setting, overfitting_explorer
-from mia_edu.widgets._base import torch_threads
+from mia_edu.widgets._base import single_thread
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -227,7 +227,7 @@ def test_torch_threads_is_restored():
     import torch
 
     before = torch.get_num_threads()
-    with pytest.raises(RuntimeError), torch_threads(1):
+    with pytest.raises(RuntimeError), single_thread():
         assert torch.get_num_threads() == 1
         raise RuntimeError
     assert torch.get_num_threads() == before

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import optimize
 
+from .._threads import single_thread
 from .._validation import check_fraction, check_int, rng_from
 from ..metrics import bootstrap_ci
 from ._common import Estimate, _as_features, _check_real, binary_entropy
@@ -133,7 +134,6 @@ def best_classifier_error(features, is_member, *, estimators: Mapping | None = N
         Default :func:`default_estimators`: k-NN, gradient boosting, RBF SVC.
     """
     from sklearn.model_selection import StratifiedKFold
-    from threadpoolctl import threadpool_limits
 
     X, y = _as_features(features, is_member)
     cv = check_int(cv, "cv", minimum=2)
@@ -151,7 +151,7 @@ def best_classifier_error(features, is_member, *, estimators: Mapping | None = N
     folds = StratifiedKFold(cv, shuffle=True, random_state=seed).split(X, y)
     # One thread: on a shared 2-core machine, OpenMP gradient boosting was 17× slower (wall) with
     # its default threads than with one, for these small problems.
-    with threadpool_limits(limits=1):
+    with single_thread():
         _fit_predict(estimators, X, y, folds, preds, max_train_samples, rng)
 
     def balanced_error(s, m):

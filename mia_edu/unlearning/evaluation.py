@@ -37,9 +37,9 @@ from sklearn.base import clone, is_classifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedShuffleSplit, cross_val_score
 from sklearn.svm import SVC
-from threadpoolctl import threadpool_limits
 
 from .. import metrics
+from .._threads import single_thread
 from .._validation import check_fraction, check_int, rng_from
 from ..attacks import ClassifierAttack, signal_matrix
 from ..attacks._base import SignalAttack
@@ -273,7 +273,7 @@ def evaluate_unlearning(model: TrainedModel, X, y, split: UnlearningSplit, *, at
     threads only contend (measured on a busy 2-core machine: 3.2 s per evaluation with two threads,
     0.5 s with one).
     """
-    with threadpool_limits(1):
+    with single_thread():
         return _evaluate(model, X, y, split, attack=attack, signals=signals, seed=seed,
                          reference_fraction=reference_fraction, retrained=retrained, method=method,
                          confidence=confidence)

@@ -36,6 +36,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .._threads import single_thread
 from .._validation import as_labels, check_int
 from ..splits import UnlearningSplit
 from ..training import TrainedModel, check_features, train
@@ -147,14 +148,9 @@ def _seeded(seed: int) -> Iterator[torch.Generator]:
     epochs of ``finetune`` took 0.3 s on one thread and 15–20 s on two — and a fixed thread count
     keeps the floating-point reductions, hence the weights, identical from run to run.
     """
-    threads = torch.get_num_threads()
-    try:
-        torch.set_num_threads(1)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            yield torch.Generator().manual_seed(seed)
-    finally:
-        torch.set_num_threads(threads)
+    with single_thread(), torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield torch.Generator().manual_seed(seed)
 
 
 def _batches(n: int, batch_size: int | None, gen: torch.Generator) -> list[torch.Tensor]:

@@ -21,7 +21,6 @@ Rules every panel follows (and that this module makes easy):
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import html
 import io
@@ -35,6 +34,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from .. import metrics
+from .._threads import single_thread  # noqa: F401  (panels run single-threaded, like all of mia_edu)
 
 #: Width of one control, in pixels: three columns (two of sliders, one readout) fit the ~850 px of a
 #: notebook cell with JupyterLab's file browser open; narrower, the columns wrap instead of squeezing.
@@ -44,23 +44,6 @@ DESCRIPTION_WIDTH = "112px"
 #: Resolution of the PNG figures: a 12.4-inch-wide figure is ~990 px, the width of a notebook cell.
 FIGURE_DPI = 80
 
-
-@contextlib.contextmanager
-def torch_threads(n: int = 1):
-    """Run the block with ``n`` torch intra-op threads, then restore the caller's setting.
-
-    A panel trains small models (≈0.1 s); on a busy 2-core laptop two torch threads spin-wait on
-    each other and the same step takes seconds (measured: 0.13 s with one thread vs 1–4 s with two
-    while other processes run), so panels train single-threaded.
-    """
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 class ResultCache:

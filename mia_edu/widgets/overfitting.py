@@ -35,8 +35,8 @@ from ._base import (
     draw_roc,
     readout_table,
     setup_log_roc,
+    single_thread,
     slider_style,
-    torch_threads,
 )
 
 SETTING_FIELDS = ("epochs", "hidden", "weight_decay", "train_size", "label_smoothing", "dropout")
@@ -193,7 +193,7 @@ class OverfittingExplorer(Panel):
                                   weight_decay=float(setting.weight_decay),
                                   label_smoothing=float(setting.label_smoothing), dropout=float(setting.dropout))
         start = time.perf_counter()
-        with torch_threads(1):
+        with single_thread():
             model = train(cfg, ds.X[members], ds.y[members], X_eval=ds.X[split.holdout], y_eval=ds.y[split.holdout],
                           n_classes=ds.n_classes)
             logits = model.logits(ds.X[np.concatenate([members, split.holdout])])

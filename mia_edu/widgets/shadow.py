@@ -33,8 +33,8 @@ from ._base import (
     draw_roc,
     readout_table,
     setup_log_roc,
+    single_thread,
     slider_style,
-    torch_threads,
 )
 
 
@@ -131,7 +131,7 @@ class ShadowLab(Panel):
             self.run_button.disabled = True
             try:
                 start = time.perf_counter()
-                with torch_threads(1):
+                with single_thread():
                     self._set_status("training the target (cached after the first time)…")
                     target = self._train_target()
                     self.progress.value = 1

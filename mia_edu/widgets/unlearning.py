@@ -19,7 +19,7 @@ from ..data import load_dataset
 from ..splits import make_unlearning_split
 from ..training import TrainConfig, train
 from ..unlearning import METHODS, evaluate_unlearning, unlearn
-from ._base import FIGURE_DPI, BlitFigure, Panel, ResultCache, columns, readout_table, slider_style, torch_threads
+from ._base import FIGURE_DPI, BlitFigure, Panel, ResultCache, columns, readout_table, single_thread, slider_style
 
 SIZES = {"train_size": 2500, "validation_size": 1500, "test_size": 1000}
 
@@ -107,7 +107,7 @@ class UnlearningLab(Panel):
     def _run(self, method: str, forget_size: int) -> UnlearningRun:
         ds = self.dataset
         split = make_unlearning_split(len(ds), forget_size=forget_size, seed=self.seed, **self.sizes)
-        with torch_threads(1):
+        with single_thread():
             self._step("training the original model (cached after the first time)…")
             model = train(self.config, ds.X[split.train], ds.y[split.train], n_classes=ds.n_classes)
             self._step("retraining from scratch without the forget set: the yardstick…")
