@@ -136,12 +136,12 @@ def run(name: str, k: int, config: TrainConfig, routes: str) -> dict:
           f"batch {'full' if config.batch_size is None else config.batch_size}; {gflop:.0f} GFLOP of training; "
           f"sgemm {n_per_model}x{config.hidden}x{config.hidden}: {peak:.1f} GFLOP/s on {torch.get_num_threads()} threads "
           f"({one_thread:.1f} on one)")
-    print(f"| {'route':<32} | {'seconds':>8} | {'vs loop':>7} | {'mean test acc':>13} | {'GFLOP/s':>8} "
+    print(f"| {'route':<36} | {'seconds':>8} | {'vs loop':>7} | {'mean test acc':>13} | {'GFLOP/s':>8} "
           f"| {'of sgemm':>8} | {'load':>5} |")
-    print(f"|{'-' * 34}|{'-' * 9}:|{'-' * 8}:|{'-' * 14}:|{'-' * 9}:|{'-' * 9}:|{'-' * 6}:|")
+    print(f"|{'-' * 38}|{'-' * 9}:|{'-' * 8}:|{'-' * 14}:|{'-' * 9}:|{'-' * 9}:|{'-' * 6}:|")
     base = rows["sequential"]["seconds"]
     for r in rows.values():
-        print(f"| {r['label']:<32} | {r['seconds']:8.1f} | {base / r['seconds']:6.2f}x | {r['acc']:13.4f} "
+        print(f"| {r['label']:<36} | {r['seconds']:8.1f} | {base / r['seconds']:6.2f}x | {r['acc']:13.4f} "
               f"| {r['gflops']:8.1f} | {r['gflops'] / peak:8.2f} | {r['load']:5.1f} |")
     print(f"second call (all {k} models loaded from the disk cache): {cache_s:.2f} s, "
           f"{rows['auto']['seconds'] / cache_s:.0f}x faster than training them")

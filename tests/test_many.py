@@ -15,15 +15,6 @@ from mia_edu.training import ModelBank, TrainConfig, TrainedModel, choose_route,
 SMALL = TrainConfig(epochs=30, hidden=32)
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Fast and stable on a shared 2-core machine (two intra-op threads stall when the cores are busy)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def digits():
     ds = load_dataset("digits")
@@ -111,7 +102,7 @@ def test_all_false_row_is_refused(digits, subsets):
 def test_same_seed_same_bank(digits, subsets, route):
     X = digits[0]
     kw = dict(config=TrainConfig(epochs=10, hidden=16), route=route)
-    with joblib.parallel_backend("threading", n_jobs=2):  # the processes route, without process start-up
+    with joblib.parallel_backend("loky", n_jobs=2):
         first, again = _bank(digits, subsets, **kw), _bank(digits, subsets, **kw)
         other = _bank(digits, subsets, config=TrainConfig(epochs=10, hidden=16, seed=1), route=route)
     assert first.route == route
@@ -227,7 +218,8 @@ def test_corrupt_cache_file_is_retrained_without_error(digits, subsets, tmp_path
                           "empty": b""}[damage])
     again = _bank(digits, subsets, use_cache=True)
     assert again.from_cache.sum() == len(subsets) - 2
-    np.testing.assert_array_equal(again.logits(X), first.logits(X))  # retrained to the same weights
+    # retrained to the same weights (up to rounding: the stacked route may now stack 2 models, not 4)
+    np.testing.assert_allclose(again.logits(X), first.logits(X), atol=1e-5)
     assert _bank(digits, subsets, use_cache=True).from_cache.all()  # and stored again
 
 
@@ -270,13 +262,16 @@ def test_progress_bar_on_and_off(digits, subsets, capsys):
 
 
 def test_automatic_route_follows_the_rule(digits, subsets):
-    big = random_subsets(5000, 16, seed=0)
-    assert choose_route(TrainConfig(), big, 40, 10, device="cuda") == "batched"
-    assert choose_route(TrainConfig(), big[:1], 40, 10) == "sequential"
-    assert choose_route(TrainConfig(hidden=16, epochs=50), subsets, 64, 10) == "batched"
-    assert choose_route(TrainConfig(epochs=5), subsets, 64, 10) == "sequential"  # wide but little work
-    if joblib.cpu_count() >= 2:
-        assert choose_route(TrainConfig(), big, 40, 10) == "processes"
+    big = random_subsets(5000, 16, seed=0)  # 16 MNIST-1D-sized models: 614 GFLOP, 41 MB of activations
+    default = TrainConfig()
+    assert choose_route(default, big, 40, 10, device="cuda") == "batched"
+    assert choose_route(default, big[:1], 40, 10) == "sequential"
+    assert choose_route(TrainConfig(hidden=32, epochs=50), subsets, 64, 10) == "batched"  # small: overhead-bound
+    assert choose_route(default, big, 40, 10) == ("processes" if joblib.cpu_count() >= 2 else "sequential")
+    assert choose_route(default, big, 40, 10, n_jobs=1) == "sequential"
+    assert choose_route(TrainConfig(epochs=20), big, 40, 10) == "sequential"  # too little work to start workers
+    with joblib.parallel_backend("threading", n_jobs=2):
+        assert choose_route(TrainConfig(hidden=8), subsets, 64, 10) == "processes"
 
 
 @pytest.mark.parametrize("make, error, match", [

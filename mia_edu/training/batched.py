@@ -25,8 +25,9 @@ import torch
 from torch import nn
 from torch.func import functional_call, stack_module_state
 
+from .._threads import single_thread
 from ..models import build_model
-from .single import TrainConfig
+from .single import _GLOBAL_RNG, TrainConfig
 
 _BETAS = (0.9, 0.999)  # torch.optim.Adam's defaults, as used by fit_module
 _EPS = 1e-8
@@ -74,8 +75,16 @@ def fit_stacked(config: TrainConfig, X: np.ndarray, y: np.ndarray, rows: list[np
                 device: str = "cpu") -> list[tuple[dict[str, np.ndarray], dict[str, np.ndarray]]]:
     """Train ``len(rows)`` models at once; model k on ``X[rows[k]]``. No caching, no checks.
 
-    Returns one ``(state arrays, history)`` pair per model, like ``fit_module`` would.
+    Returns one ``(state arrays, history)`` pair per model, like ``fit_module`` would. On a CPU it
+    runs on one thread, like ``fit_module`` (:func:`mia_edu._threads.single_thread`).
     """
+    # dropout masks come from torch's global RNG: seed it locally, as fit_module does
+    with _GLOBAL_RNG, single_thread(), torch.random.fork_rng(devices=[]):
+        torch.manual_seed(int(seeds[0]))
+        return _fit_stacked(config, X, y, rows, seeds, n_classes, X_eval=X_eval, y_eval=y_eval, device=device)
+
+
+def _fit_stacked(config, X, y, rows, seeds, n_classes, *, X_eval, y_eval, device):
     K = len(rows)
     sizes = np.array([len(r) for r in rows])
     n_max = int(sizes.max())

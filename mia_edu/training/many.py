@@ -36,11 +36,10 @@ from .single import (
 
 ROUTES = ("sequential", "processes", "batched")
 
-# The automatic choice (``route=None``) follows these measurements (2-core AMD EPYC VM, torch 2.13 CPU,
-# MNIST-1D, default TrainConfig: 40 → 256 → 10, 200 full-batch epochs, 2,500 samples per model):
-# see ``benchmarks/bench_many_models.py`` and train_many's docstring for the table.
-_PROCESS_MIN_GFLOP = 100.0  # below this much training work, starting worker processes costs more than it saves
-_BATCHED_MAX_WIDTH = 16  # hidden × depth up to which the stacked route beat the loop on a CPU
+# The automatic choice (``route=None``) follows measurements on a 2-core AMD EPYC VM (torch 2.13 CPU);
+# the numbers are in train_many's docstring and the README's Performance section.
+_PROCESS_MIN_GFLOP = 250.0  # below this much training work, starting worker processes costs more than it saves
+_BATCHED_CPU_MAX_BYTES = 2 << 20  # stacked hidden activations up to this size: the stacked route beat the loop
 _BATCHED_MEMORY = 1 << 30  # bytes of activations the stacked route may use at once (models are chunked)
 
 
@@ -158,7 +157,7 @@ def training_gflop(config: TrainConfig, n_samples_total: int, n_features: int, n
 
 def choose_route(config: TrainConfig, subsets: np.ndarray, n_features: int, n_classes: int, *,
                  device: str = "cpu", n_jobs: int | None = None) -> str:
-    """The route ``train_many(route=None)`` takes (see :func:`train_many` for the rule and the measurements)."""
+    """The route ``train_many(route=None)`` takes; see :func:`train_many` for the rule and its measurements."""
     n_models = subsets.shape[0]
     if not str(device).startswith("cpu"):
         return "batched"
@@ -166,12 +165,13 @@ def choose_route(config: TrainConfig, subsets: np.ndarray, n_features: int, n_cl
         return "processes"
     if n_models == 1:
         return "sequential"
-    workers = joblib.effective_n_jobs(n_jobs if n_jobs is not None else -1)
-    work = training_gflop(config, int(subsets.sum()), n_features, n_classes)
-    if min(workers, n_models) >= 2 and work >= _PROCESS_MIN_GFLOP:
-        return "processes"
-    if config.hidden * config.depth <= _BATCHED_MAX_WIDTH and config.arch == "mlp":
+    n_max = int(subsets.sum(axis=1).max())
+    if config.arch == "mlp" and 4 * n_models * n_max * config.hidden * config.depth <= _BATCHED_CPU_MAX_BYTES:
         return "batched"
+    workers = min(joblib.effective_n_jobs(n_jobs if n_jobs is not None else -1), n_models)
+    work = training_gflop(config, int(subsets.sum()), n_features, n_classes)
+    if workers >= 2 and work >= _PROCESS_MIN_GFLOP:
+        return "processes"
     return "sequential"
 
 
@@ -243,21 +243,32 @@ def train_many(config: TrainConfig | None, X, y, subsets, *, X_eval=None, y_eval
         ``joblib.parallel_config`` says).
     route : {"sequential", "processes", "batched"}, optional
         ``"sequential"``: a plain loop over :func:`fit_module` (the reference). ``"processes"``:
-        one joblib task per model, one torch thread per worker process. ``"batched"``: all models as
-        one program with stacked weights (``torch.func`` + ``vmap``, see
-        :mod:`mia_edu.training.batched`). ``None`` chooses by this rule, which follows measurements:
+        one joblib task per model, one torch thread per worker process (a worker in the caller's
+        process, as with joblib's ``"threading"`` backend, leaves the thread count alone).
+        ``"batched"``: all models as one program with stacked weights (``torch.func`` + ``vmap``,
+        see :mod:`mia_edu.training.batched`). All three give the same models up to floating-point
+        rounding (same initial weights, same data order). ``None`` chooses by this rule, which
+        follows measurements:
 
-        1. a GPU (``device`` not CPU) → ``"batched"`` (one kernel launch per layer for all models);
+        1. a GPU (``device`` not CPU) → ``"batched"`` (one kernel per layer for all models);
         2. inside ``with joblib.parallel_backend(...)`` → ``"processes"`` (your backend runs the tasks);
         3. one model → ``"sequential"``;
-        4. at least 2 cores and 2 models, and at least 20 GFLOP of training work (6 FLOP per weight per
-           sample per epoch, e.g. K = 4 default MNIST-1D models of 2,500 samples) → ``"processes"``.
-           Measured on 2 cores at K = 16 (see the README's Performance section): processes ≈1.6×
-           the loop; batched ≈1.1× the loop at hidden 256, the cost of a single-threaded worker start
-           (≈1–2 s, importing torch) only pays above a few seconds of work;
-        5. otherwise hidden × depth ≤ 64 (an MLP) → ``"batched"``: for small models per-operation
-           overhead dominates and one stacked program beat the loop (measured ≈2× at hidden 64,
-           50 epochs, digits); else ``"sequential"``.
+        4. an MLP whose stacked hidden activations (K × samples per model × hidden × depth floats)
+           fit in 8 MiB → ``"batched"``: small models are dominated by per-operation overhead, which
+           one stacked program pays once. Measured at K = 16, 50 epochs, 650 samples per model, idle
+           machine: batched 0.14 s vs loop 0.34 s at hidden 16, 0.18 vs 0.38 at 32, 0.30 vs 0.44 at
+           64, 0.51 vs 1.75 at 128 (5.3 MiB); but 0.73× the loop at hidden 256 (10.6 MiB) and 0.74×
+           on 2,500 samples per model at hidden 64 (10 MiB): out of cache, the stacked program is
+           memory-bound;
+        5. at least 2 workers, at least 100 GFLOP of training work (6 FLOP per weight per sample per
+           epoch; K = 16 default MNIST-1D models of 2,500 samples are 614), and either a busy machine
+           (1-minute load average ≥ cores) or ≥ 4 cores → ``"processes"``; else ``"sequential"``.
+           Measured on 2 cores, K = 16 default MNIST-1D models: idle (load 1.3), the loop with torch's
+           two threads took 6.2 s, two single-thread workers 8.5 s from cold (≈2.5 s to start them:
+           importing torch and ``torch._dynamo``) and 6.0 s warm — no gain; shared with other jobs
+           (load 3.5–12), the loop's two threads stall each other: 58.6 s vs 28.3 s (282 s vs 50 s at
+           load 12). With ≥ 4 cores, processes are expected to win (torch's intra-op threads scale
+           poorly on these small matrices) — not measured here.
     progress : bool
         Show a ``tqdm`` progress bar over models (in notebooks and terminals).
     use_cache : bool

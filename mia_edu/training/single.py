@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import numbers
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -149,6 +150,12 @@ def _check_eval(X_eval, y_eval, n_features: int, n_classes: int):
     return X_eval, y_eval
 
 
+# torch's global RNG (initial weights, dropout masks) and its thread count are shared by every
+# thread of a process: fits running in threads (joblib's "threading" backend in train_many) take
+# turns, or they would seed each other's models.
+_GLOBAL_RNG = threading.RLock()
+
+
 def fit_module(config: TrainConfig, X: np.ndarray, y: np.ndarray, n_classes: int, *,
                X_eval: np.ndarray | None = None, y_eval: np.ndarray | None = None,
                device: str = "cpu") -> tuple[nn.Module, dict[str, np.ndarray]]:
@@ -158,7 +165,7 @@ def fit_module(config: TrainConfig, X: np.ndarray, y: np.ndarray, n_classes: int
     and the same weights on every machine.
     """
     # seed locally (never touch the caller's RNG state) and train single-threaded
-    with single_thread(), torch.random.fork_rng(devices=[]):
+    with _GLOBAL_RNG, single_thread(), torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
         module = build_model(config.arch, X.shape[1], n_classes, hidden=config.hidden,
                              depth=config.depth, dropout=config.dropout).to(device)
