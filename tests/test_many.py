@@ -164,6 +164,18 @@ def test_processes_route_dispatches_through_joblib(digits, subsets, backend):
     np.testing.assert_allclose(bank.logits(X), reference.logits(X), atol=1e-4)
 
 
+def test_processes_route_without_a_backend_context_shares_the_work_with_loky_workers(digits, subsets):
+    """The caller trains too while a loky worker starts; the bank is the loop's, bit for bit."""
+    X = digits[0]
+    config = TrainConfig(epochs=10, hidden=16)
+    reference = _bank(digits, subsets, config=config, route="sequential")
+    bank = _bank(digits, subsets, config=config, route="processes", n_jobs=2)
+    assert bank.route == "processes"
+    np.testing.assert_array_equal(bank.logits(X), reference.logits(X))
+    one = _bank(digits, subsets, config=config, route="processes", n_jobs=1)  # no worker: the caller alone
+    np.testing.assert_array_equal(one.logits(X), reference.logits(X))
+
+
 class _NoGeneratorBackend(joblib._parallel_backends.ThreadingBackend):
     """Like Ray's and multiprocessing's joblib backends: no ``return_as="generator"``."""
 

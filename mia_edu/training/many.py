@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import numbers
 import os
+import threading
 from dataclasses import dataclass, field
 
 import joblib
 import numpy as np
 import torch
+from joblib.externals.loky import get_reusable_executor
 from joblib.parallel import get_active_backend
 from torch import nn
 from tqdm.auto import tqdm
@@ -190,9 +192,12 @@ def _run_sequential(jobs, bar):
         yield result
 
 
-def _run_processes(jobs, bar, n_jobs):
-    if n_jobs is None and not _in_joblib_context():
-        n_jobs = min(len(jobs), joblib.cpu_count())
+def _fit_indexed(i, *job):
+    return i, _fit_one(*job)
+
+
+def _run_joblib(jobs, bar, n_jobs):
+    """Every model is a joblib task; the active backend (loky, threading, dask, ray, ...) runs them."""
     tasks = (joblib.delayed(_fit_one)(*job, os.getpid()) for job in jobs)
     try:
         parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator")  # results as they come: a live bar
@@ -204,6 +209,62 @@ def _run_processes(jobs, bar, n_jobs):
     for result in parallel(tasks):
         bar.update(1)
         yield result
+
+
+def _run_processes(jobs, bar, n_jobs):
+    """``n_jobs`` fits at once: the caller's process and ``n_jobs - 1`` loky worker processes.
+
+    Inside a ``joblib.parallel_backend`` context every model goes to that backend instead. Otherwise
+    the caller trains models too, from the same queue, so it is busy while the workers start (≈2 s
+    each: importing torch) instead of waiting for them.
+    """
+    if _in_joblib_context():
+        yield from _run_joblib(jobs, bar, n_jobs)
+        return
+    n_workers = min(joblib.effective_n_jobs(n_jobs if n_jobs is not None else -1), len(jobs)) - 1
+    if n_workers < 1:
+        yield from _run_sequential(jobs, bar)
+        return
+    parent = os.getpid()
+    results: list = [None] * len(jobs)
+    queue = list(range(len(jobs) - 1, -1, -1))  # pop() hands out model 0, 1, 2, ...
+    lock = threading.Lock()
+    errors: list[BaseException] = []
+
+    def take():
+        with lock:
+            return queue.pop() if queue else None
+
+    # joblib.Parallel runs a single job in the calling thread, so the workers come from loky (the
+    # process pool behind joblib's default backend) directly; one thread per worker keeps it fed.
+    executor = get_reusable_executor(max_workers=n_workers)
+
+    def feed_worker():
+        try:
+            while (i := take()) is not None:
+                results[i] = executor.submit(_fit_one, *jobs[i], parent).result()
+                bar.update(1)
+        except BaseException as exc:  # re-raised in the caller's thread below
+            errors.append(exc)
+            with lock:
+                queue.clear()
+
+    threads = [threading.Thread(target=feed_worker, name=f"train_many-worker-{w}", daemon=True)
+               for w in range(n_workers)]
+    for thread in threads:
+        thread.start()
+    try:
+        while (i := take()) is not None:
+            results[i] = _fit_one(*jobs[i], parent)
+            bar.update(1)
+    finally:
+        with lock:
+            queue.clear()  # on an error here, hand out no more work
+        for thread in threads:
+            thread.join()
+    if errors:
+        raise errors[0]
+    yield from results
 
 
 def _run_batched(config, X, y, rows, seeds, n_classes, X_eval, y_eval, device, bar):
