@@ -40,7 +40,7 @@ ROUTES = ("sequential", "processes", "batched")
 
 # The automatic choice (``route=None``) follows measurements on a 2-core AMD EPYC VM (torch 2.13 CPU);
 # the numbers are in train_many's docstring and the README's Performance section.
-_PROCESS_MIN_GFLOP = 250.0  # below this much training work, starting worker processes costs more than it saves
+_PROCESS_MIN_GFLOP = 100.0  # below this much training work (≈2 s on one core), starting a worker does not pay
 _BATCHED_CPU_MAX_BYTES = 2 << 20  # stacked hidden activations up to this size: the stacked route beat the loop
 _BATCHED_MEMORY = 1 << 30  # bytes of activations the stacked route may use at once (models are chunked)
 
@@ -324,11 +324,12 @@ def train_many(config: TrainConfig | None, X, y, subsets, *, X_eval=None, y_eval
            50 epochs, 650 samples per model): batched 0.25 s vs loop 0.39 s at hidden 16, 0.31 vs
            0.43 at 32, 0.51 vs 0.49 at 64 (2.7 MiB); at hidden 256 on MNIST-1D (2,500 samples per
            model, 41 MiB) 29 s vs 13 s: out of cache the stacked program is memory-bound;
-        5. at least 2 cores and at least 250 GFLOP of training work (6 FLOP per weight per sample
-           per epoch; 16 default MNIST-1D models of 2,500 samples are 614; a cold start of the
-           workers costs ≈2 s: importing torch) → ``"processes"``; otherwise ``"sequential"``.
-           Measured on 2 cores, 16 default MNIST-1D models (load 0.8): loop 12.9 s, processes
-           7.8 s from cold (1.66×), 6.9 s with workers already started (1.87×), same accuracy.
+        5. at least 2 cores and at least 100 GFLOP of training work (6 FLOP per weight per sample
+           per epoch, ≈2 s on one core; 16 default MNIST-1D models of 2,500 samples are 614; a
+           worker takes ≈2 s to start: importing torch) → ``"processes"``; else ``"sequential"``.
+           Measured on 2 cores, 16 default MNIST-1D models (load ≈1): loop 10.2 s, processes 6.7 s
+           from cold (1.51×; 7.8 vs 12.9 s, 1.66×, in another run), 6.2 s with the worker already
+           started (1.65×), same accuracy; 16 digits models (236 GFLOP): loop 3.5 s, processes 3.1 s.
     progress : bool
         Show a ``tqdm`` progress bar over models (in notebooks and terminals).
     use_cache : bool
