@@ -29,6 +29,32 @@ def as_1d_float(values, name: str, *, allow_nonfinite: bool = False) -> np.ndarr
     return arr
 
 
+def as_2d_float(values, name: str, *, dtype=np.float64, promote_1d: bool = False,
+                n_features: int | None = None, allow_empty: bool = False) -> np.ndarray:
+    """Return ``values`` as a C-contiguous 2-D (samples × columns) array of finite numbers.
+
+    ``promote_1d`` accepts one value per sample as a single column; ``n_features`` checks the width;
+    ``allow_empty`` accepts zero rows (e.g. a forward pass over an empty slice).
+    """
+    if values is None:
+        raise TypeError(f"{name} must be an array of numbers, got None")
+    try:
+        arr = np.ascontiguousarray(values, dtype=dtype)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be an array of numbers: {exc}") from None
+    if promote_1d and arr.ndim == 1:
+        arr = arr[:, None]
+    if arr.ndim != 2 or (arr.shape[0] == 0 and not allow_empty) or arr.shape[1] == 0:
+        expected = "1-D (one value per sample) or 2-D (samples × columns)" if promote_1d else "2-D (samples × features)"
+        raise ValueError(f"{name} must be {expected}, non-empty; got shape {np.shape(values)}")
+    if n_features is not None and arr.shape[1] != n_features:
+        raise ValueError(f"{name} has {arr.shape[1]} features, expected {n_features}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or infinite values ({int(np.sum(~np.isfinite(arr)))} of them); "
+                         "expected finite numbers")
+    return arr
+
+
 def as_membership(is_member, name: str = "is_member", *, n: int | None = None,
                   length_of: str = "scores", both_classes: bool = True) -> np.ndarray:
     """Return a boolean membership vector, checking values, length and that both classes occur."""

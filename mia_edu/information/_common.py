@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-from .._validation import as_membership
+from .._validation import as_2d_float, as_membership
 
 LN2 = math.log(2.0)
 
@@ -17,20 +17,7 @@ LN2 = math.log(2.0)
 # --------------------------------------------------------------------------------------- checks
 def _as_features(features, is_member, name: str = "features") -> tuple[np.ndarray, np.ndarray]:
     """Features as a finite float64 (samples × columns) array plus a checked membership vector."""
-    if features is None:
-        raise TypeError(f"{name} must be an array of numbers, got None")
-    try:
-        X = np.asarray(features, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be an array of numbers: {exc}") from None
-    if X.ndim == 1:
-        X = X[:, None]
-    if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
-        raise ValueError(f"{name} must be 1-D (one value per sample) or 2-D (samples × columns), "
-                         f"non-empty; got shape {np.shape(features)}")
-    if not np.all(np.isfinite(X)):
-        raise ValueError(f"{name} contains {int(np.sum(~np.isfinite(X)))} NaN or infinite value(s); "
-                         "expected finite numbers")
+    X = as_2d_float(features, name, promote_1d=True)
     m = as_membership(is_member, "is_member", n=X.shape[0], length_of=name)
     return X, m
 

@@ -19,7 +19,7 @@ from torch import nn
 
 from .. import cache
 from .._threads import single_thread
-from .._validation import as_labels, check_int
+from .._validation import as_2d_float, as_labels, check_int
 from ..models import ARCHS, build_model
 
 
@@ -117,17 +117,7 @@ class TrainedModel:
 
 def check_features(X, name: str = "X", *, n_features: int | None = None) -> np.ndarray:
     """Return ``X`` as a C-contiguous float32 2-D array of finite values."""
-    try:
-        arr = np.ascontiguousarray(X, dtype=np.float32)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be a 2-D array of numbers: {exc}") from None
-    if arr.ndim != 2:
-        raise ValueError(f"{name} must be 2-D (samples × features), got shape {arr.shape}")
-    if n_features is not None and arr.shape[1] != n_features:
-        raise ValueError(f"{name} has {arr.shape[1]} features, expected {n_features}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or infinite values")
-    return arr
+    return as_2d_float(X, name, dtype=np.float32, n_features=n_features, allow_empty=True)
 
 
 def _check_data(X, y, n_classes=None):
