@@ -164,6 +164,24 @@ def _tensors(model: TrainedModel, X: np.ndarray, y: np.ndarray, idx: np.ndarray)
     return (torch.tensor(X[idx], device=model.device), torch.tensor(y[idx], device=model.device))
 
 
+def _descend(opt: torch.optim.Optimizer, loss: torch.Tensor) -> None:
+    """One optimiser step on ``loss``."""
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+
+
+def _cross_entropy_epoch(module: nn.Module, opt: torch.optim.Optimizer, X: torch.Tensor, y: torch.Tensor,
+                         batch_size: int | None, gen: torch.Generator) -> float:
+    """One shuffled pass of mini-batch descent on the cross-entropy; returns the epoch's mean loss."""
+    total = 0.0
+    for idx in _batches(len(y), batch_size, gen):
+        loss = F.cross_entropy(module(X[idx]), y[idx])
+        _descend(opt, loss)
+        total += loss.item() * len(idx) / len(y)
+    return total
+
+
 def _optimizer(module: nn.Module, lr: float) -> torch.optim.Optimizer:
     return torch.optim.Adam(module.parameters(), lr=lr)
 
@@ -226,12 +244,7 @@ def finetune(trained_model: TrainedModel, X, y, split: UnlearningSplit, *, seed:
         opt = _optimizer(model.module, lr)
         model.module.train()
         for epoch in range(epochs):
-            for idx in _batches(len(yr), batch_size, gen):
-                loss = F.cross_entropy(model.module(Xr[idx]), yr[idx])
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                losses[epoch] += loss.item() * len(idx) / len(yr)
+            losses[epoch] = _cross_entropy_epoch(model.module, opt, Xr, yr, batch_size, gen)
     model.module.eval()
     model.history["retain_loss"] = losses
     return model
@@ -277,9 +290,7 @@ def gradient_ascent(trained_model: TrainedModel, X, y, split: UnlearningSplit, *
                 if retain_weight > 0:
                     ridx = torch.randint(len(yr), (len(idx),), generator=gen)
                     loss = loss + retain_weight * F.cross_entropy(model.module(Xr[ridx]), yr[ridx])
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
+                _descend(opt, loss)
                 losses[epoch] += forget_loss.item() * len(idx) / len(yf)
             if max_forget_loss is not None and losses[epoch] > max_forget_loss:
                 losses = losses[:epoch + 1]
@@ -313,12 +324,7 @@ def random_labels(trained_model: TrainedModel, X, y, split: UnlearningSplit, *, 
             ya = ya_true.clone()
             shift = torch.randint(1, k, (n_forget,), generator=gen).to(ya.device)
             ya[:n_forget] = (ya_true[:n_forget] + shift) % k  # a random class other than the true one
-            for idx in _batches(len(ya), batch_size, gen):
-                loss = F.cross_entropy(model.module(Xa[idx]), ya[idx])
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                losses[epoch] += loss.item() * len(idx) / len(ya)
+            losses[epoch] = _cross_entropy_epoch(model.module, opt, Xa, ya, batch_size, gen)
     model.module.eval()
     model.history["train_loss"] = losses
     return model
@@ -387,17 +393,12 @@ def scrub(trained_model: TrainedModel, X, y, split: UnlearningSplit, *, seed: in
             if epoch < max_steps:
                 for idx in _batches(len(yf), batch_size, gen):
                     kl = _kl_teacher_student(student.module(Xf[idx]), tf[idx], temperature)
-                    opt.zero_grad(set_to_none=True)
-                    (-kl).backward()
-                    opt.step()
+                    _descend(opt, -kl)
                     kl_forget[epoch] += kl.item() * len(idx) / len(yf)
             for idx in _batches(len(yr), batch_size, gen):
                 out = student.module(Xr[idx])
                 kl = _kl_teacher_student(out, tr[idx], temperature)
-                loss = alpha * kl + gamma * F.cross_entropy(out, yr[idx])
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
+                _descend(opt, alpha * kl + gamma * F.cross_entropy(out, yr[idx]))
                 kl_retain[epoch] += kl.item() * len(idx) / len(yr)
     student.module.eval()
     student.history.update(forget_kl=kl_forget, retain_kl=kl_retain)
