@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 
 from mia_edu import metrics
+from mia_edu._threads import single_thread
 from mia_edu.data import load_dataset
 from mia_edu.signals import SIGNALS, compute_signals
 from mia_edu.splits import make_split
 from mia_edu.training import TrainConfig, train
 from mia_edu.widgets import OverfittingExplorer, ResultCache, Setting, overfitting_explorer
-from mia_edu.widgets._base import single_thread
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

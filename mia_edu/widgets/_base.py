@@ -34,7 +34,6 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from .. import metrics
-from .._threads import single_thread  # noqa: F401  (panels run single-threaded, like all of mia_edu)
 
 #: Width of one control, in pixels: three columns (two of sliders, one readout) fit the ~850 px of a
 #: notebook cell with JupyterLab's file browser open; narrower, the columns wrap instead of squeezing.

@@ -17,6 +17,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from .. import metrics, plots
+from .._threads import single_thread
 from .._validation import check_int
 from ..data import load_dataset
 from ..signals import SIGNALS, compute_signals
@@ -35,7 +36,6 @@ from ._base import (
     draw_roc,
     readout_table,
     setup_log_roc,
-    single_thread,
     slider_style,
 )
 

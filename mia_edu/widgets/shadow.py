@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 from scipy import stats
 
 from .. import metrics, plots
+from .._threads import single_thread
 from ..attacks import LiRA
 from ..data import load_dataset
 from ..signals import loss, scaled_logit
@@ -33,7 +34,6 @@ from ._base import (
     draw_roc,
     readout_table,
     setup_log_roc,
-    single_thread,
     slider_style,
 )
 

@@ -15,11 +15,12 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from .. import plots
+from .._threads import single_thread
 from ..data import load_dataset
 from ..splits import make_unlearning_split
 from ..training import TrainConfig, train
 from ..unlearning import METHODS, evaluate_unlearning, unlearn
-from ._base import FIGURE_DPI, BlitFigure, Panel, ResultCache, columns, readout_table, single_thread, slider_style
+from ._base import FIGURE_DPI, BlitFigure, Panel, ResultCache, columns, readout_table, slider_style
 
 SIZES = {"train_size": 2500, "validation_size": 1500, "test_size": 1000}
 
