@@ -5,6 +5,8 @@ modules. Commands:
 
 - ``audit``: train a target (cached) and run every attack against it
   (:func:`mia_edu.attacks.audit`). ``--json`` adds one JSON object as the last line.
+- ``dp-audit``: ε lower bounds from canaries, many-run and one-run, against the accountant's ε
+  (:mod:`mia_edu.dp_audit`). ``--json`` adds one JSON object as the last line.
 - ``unlearn``: compare unlearning methods with a membership inference attack
   (:func:`mia_edu.unlearning.unlearning_experiment`). ``--json`` adds one JSON object as the last line.
 
@@ -18,6 +20,8 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+
+from .dp_audit import add_parser as _add_dp_audit
 
 
 def _int_at_least(minimum: int) -> Callable[[str], int]:
@@ -139,7 +143,7 @@ def _run_unlearn(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS: list[Callable] = [_add_audit, _add_unlearn]
+COMMANDS: list[Callable] = [_add_audit, _add_unlearn, _add_dp_audit]
 """Each entry adds one subcommand to the parser (see the module docstring)."""
 
 

@@ -1,0 +1,148 @@
+"""The default audit of ``python -m mia_edu dp-audit`` and notebook 09: a non-private target and DP-SGD models,
+each audited by the many-run and the one-run method, against the accountant's ε.
+
+Setup (one seed decides it all): ``n_train`` samples of the data set are the fixed training set; the
+canaries are made from samples outside it (:func:`~mia_edu.auditing.canaries.make_canaries`). The
+many-run audit trains ``n_runs`` models with one canary and ``n_runs`` without; the one-run audit
+trains one model with each of ``n_canaries`` canaries included with probability 1/2. Every model is
+cached on disk, so a second call only recomputes the bounds.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import numpy as np
+
+from .._validation import check_int, rng_from
+from ..data import load_dataset
+from ..training import TrainConfig
+from .bounds import _check_confidence, _check_delta
+from .canaries import make_canaries
+from .many_run import run_many_run_audit
+from .one_run import run_one_run_audit
+from .result import AuditResult
+
+NON_PRIVATE = TrainConfig(epochs=100, hidden=64, seed=0)
+"""The non-private target's recipe: full batch, no regularisation: it memorises its canaries."""
+
+DP_RECIPE = {"epochs": 15, "hidden": 64, "batch_size": 64, "lr": 3e-3, "seed": 0}
+"""The DP-SGD models' recipe (Opacus, Poisson sampling); ``dp_noise_multiplier`` σ and
+``dp_max_grad_norm`` C come from :func:`dp_audit`'s arguments."""
+
+DELTA = 1e-5
+"""The δ of every bound and of the accountant's ε (so the two are comparable)."""
+
+
+def dp_config(noise_multiplier: float, *, max_grad_norm: float = 1.0, delta: float = DELTA,
+              **changes) -> TrainConfig:
+    """The DP-SGD recipe :data:`DP_RECIPE` at noise multiplier σ (needs DP-SGD in :class:`TrainConfig`)."""
+    recipe = {**DP_RECIPE, **changes}
+    try:
+        return TrainConfig(**recipe, dp_noise_multiplier=float(noise_multiplier), dp_max_grad_norm=float(max_grad_norm),
+                           dp_delta=delta)
+    except TypeError as exc:  # pragma: no cover - only without DP-SGD support
+        raise RuntimeError("this TrainConfig has no DP-SGD fields (dp_noise_multiplier, ...)") from exc
+
+
+def audit_setup(dataset: str = "digits", *, n_train: int = 256, n_canaries: int = 500, canary: str = "mislabelled",
+                seed: int = 0):
+    """The fixed training set and the canaries: ``(X, y, n_classes, one_canary, canaries)``."""
+    ds = load_dataset(dataset)
+    n_train = check_int(n_train, "n_train", minimum=10)
+    m = check_int(n_canaries, "n_canaries", minimum=2)
+    order = rng_from(seed).permutation(len(ds))
+    if n_train + m + 1 > len(ds):
+        raise ValueError(f"n_train + n_canaries + 1 = {n_train + m + 1} is more than the {len(ds)} samples of "
+                         f"{dataset}")
+    train_idx, rest = order[:n_train], order[n_train:]
+    X, y = ds.X[train_idx], ds.y[train_idx]
+    one = make_canaries(ds.X[rest[:1]], ds.y[rest[:1]], 1, kind=canary, n_classes=ds.n_classes, seed=seed)
+    many = make_canaries(ds.X[rest[1:]], ds.y[rest[1:]], m, kind=canary, n_classes=ds.n_classes, seed=seed + 1)
+    return X, y, ds.n_classes, one, many
+
+
+def dp_audit(dataset: str = "digits", *, n_train: int = 256, n_runs: int = 32, n_canaries: int = 500,
+             canary: str = "mislabelled", noise_multipliers: Sequence[float] = (1.0,), max_grad_norm: float = 1.0,
+             non_private: bool = True, methods: Sequence[str] = ("many-run", "one-run"), delta: float = DELTA,
+             confidence: float = 0.95, k_fraction: float = 0.1, seed: int = 0, progress: bool = True,
+             dp_changes: dict | None = None) -> list[AuditResult]:
+    """Audit the non-private target and one DP-SGD model per noise multiplier, by each method.
+
+    Parameters
+    ----------
+    dataset, n_train, canary, seed : the setup (:func:`audit_setup`).
+    n_runs : models trained with the canary, and as many without (many-run; half of each select the threshold).
+    n_canaries : m, the canaries of the one-run audit (each included with probability 1/2).
+    noise_multipliers, max_grad_norm : DP-SGD's σ (one audited model per value) and clipping norm C.
+    non_private : also audit :data:`NON_PRIVATE` (the power check: its bound should be far above).
+    methods : ``"many-run"`` and/or ``"one-run"``.
+    delta, confidence : of every bound (and of the accountant's ε).
+    k_fraction : the one-run auditor guesses IN for the top and OUT for the bottom ``k_fraction · m`` scores.
+    dp_changes : changes to :data:`DP_RECIPE` (e.g. ``{"epochs": 5}``).
+
+    Returns
+    -------
+    list of AuditResult, in the order non-private, then each σ; within each, the methods' order.
+    """
+    confidence, delta = _check_confidence(confidence), _check_delta(delta)
+    for method in methods:
+        if method not in ("many-run", "one-run"):
+            raise ValueError(f"methods must hold 'many-run' and/or 'one-run', got {method!r}")
+    if not 0 < k_fraction <= 0.5:
+        raise ValueError(f"k_fraction must lie in (0, 0.5], got {k_fraction}")
+    X, y, n_classes, one, many = audit_setup(dataset, n_train=n_train, n_canaries=n_canaries, canary=canary,
+                                            seed=seed)
+    models: list[tuple[str, TrainConfig]] = [("non-private", NON_PRIVATE)] if non_private else []
+    models += [(f"DP-SGD σ={s:g}", dp_config(s, max_grad_norm=max_grad_norm, delta=delta, **(dp_changes or {})))
+               for s in noise_multipliers]
+    k = max(1, round(k_fraction * n_canaries))
+    results = []
+    for name, config in models:
+        for method in methods:
+            start = time.perf_counter()
+            if method == "many-run":
+                r = run_many_run_audit(config, X, y, one, n_runs, delta=delta, confidence=confidence,
+                                       n_classes=n_classes, seed=seed, progress=progress)
+            else:
+                r = run_one_run_audit(config, X, y, many, k_plus=k, k_minus=k, delta=delta, confidence=confidence,
+                                      n_classes=n_classes, seed=seed)
+            results.append(r.replace(model=name, seconds=time.perf_counter() - start))
+    return results
+
+
+def format_audits(results: Sequence[AuditResult]) -> str:
+    """An aligned table: model, method, ε lower bound, accountant ε, trials, seconds."""
+    rows = [("model", "method", "ε lower", "accountant ε", "trials", "runs", "seconds")]
+    for r in results:
+        rows.append((r.model, r.method, f"{r.epsilon_lower:.3f}",
+                     "—" if r.epsilon_theory is None else f"{r.epsilon_theory:.3f}",
+                     str(r.trials), str(r.runs), f"{r.seconds:.1f}"))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
+             for row in rows]
+    if results:
+        lines.append(f"(bounds at {100 * results[0].confidence:g} % confidence, δ = {results[0].delta:g})")
+    return "\n".join(lines)
+
+
+def perfect_attack_ceiling(trials, *, method: str = "many-run", delta: float = 0.0, confidence: float = 0.95,
+                           k_fraction: float = 0.1) -> np.ndarray:
+    """The largest bound an audit with that many trials can prove: every guess right.
+
+    Many-run: all evaluation runs correct (half IN, half OUT). One-run: ``2 · k_fraction · m`` guesses,
+    all correct. Shows the audit's cost: its bound is capped by its trials, whatever the model.
+    """
+    from .bounds import many_run_epsilon, one_run_epsilon
+
+    out = []
+    for t in np.atleast_1d(trials):
+        t = int(t)
+        if method == "many-run":
+            half = max(1, t // 2)
+            out.append(many_run_epsilon(half, half, 0, half, delta=delta, confidence=confidence))
+        else:
+            r = max(1, 2 * round(k_fraction * t))
+            out.append(one_run_epsilon(t, min(r, t), min(r, t), delta=delta, confidence=confidence))
+    return np.array(out)

@@ -1,0 +1,80 @@
+"""Audit figures (notebook 09): the ε lower bound against the number of trials, beside the accountant's ε.
+
+Each function returns a matplotlib ``Figure`` or draws on a given ``Axes`` (never pyplot state), in
+the Okabe–Ito colours of :mod:`mia_edu.plots`; lines differ by marker and style too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from ..plots import OKABE_ITO
+from .result import AuditResult
+
+_MARKERS = "os^Dv<>P"
+
+
+def bound_curve(results: Sequence[AuditResult], *, ax=None, title: str | None = None, log_x: bool = True,
+                ceiling: Sequence[tuple[np.ndarray, np.ndarray, str]] = ()):
+    """Each audit's ε lower bound against the trials it used (its ``curve``), with its accountant ε dashed.
+
+    ``ceiling``: extra ``(trials, epsilon, label)`` lines drawn dotted, e.g. what a perfect attack
+    could prove with that many trials. Returns the ``Figure`` (a new one unless ``ax`` is given).
+    """
+    results = list(results)
+    for r in results:
+        if not isinstance(r, AuditResult):
+            raise TypeError(f"results must be AuditResult objects, got {type(r).__name__}")
+    if ax is None:
+        fig = Figure(figsize=(6.8, 4.2), layout="constrained")
+        ax = fig.subplots()
+    else:
+        fig = ax.figure
+    for i, r in enumerate(results):
+        colour = OKABE_ITO[(i + 1) % len(OKABE_ITO)]
+        trials, eps = r.curve
+        label = f"{r.model + ', ' if r.model else ''}{r.method}"
+        ax.plot(trials, eps, marker=_MARKERS[i % len(_MARKERS)], color=colour, lw=2, ms=5,
+                label=f"{label}: ε ≥ {r.epsilon_lower:.2f}")
+        if r.epsilon_theory is not None:
+            ax.axhline(r.epsilon_theory, color=colour, ls="--", lw=1.5,
+                       label=f"{label}: accountant ε = {r.epsilon_theory:.2f}")
+    for trials, eps, label in ceiling:
+        ax.plot(trials, eps, color="#555555", ls=":", lw=2, label=label)
+    if log_x:
+        ax.set_xscale("log")
+    ax.set_xlabel("trials (training runs for many-run, canaries for one-run)")
+    ax.set_ylabel("ε lower bound")
+    ax.set_ylim(bottom=0)
+    confidence = results[0].confidence if results else 0.95
+    ax.set_title(title or f"The bound grows with the trials and stays below the accountant's ε "
+                          f"({100 * confidence:g} % confidence)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left")
+    return fig
+
+
+def canary_score_histogram(result: AuditResult, *, ax=None, bins: int = 30, title: str | None = None):
+    """The canary scores with the canary IN vs OUT (runs, or canaries in one run), the many-run threshold marked."""
+    if not isinstance(result, AuditResult):
+        raise TypeError(f"result must be an AuditResult, got {type(result).__name__}")
+    if ax is None:
+        fig = Figure(figsize=(6.0, 3.6), layout="constrained")
+        ax = fig.subplots()
+    else:
+        fig = ax.figure
+    s_in, s_out = result.scores["in"], result.scores["out"]
+    edges = np.histogram_bin_edges(np.r_[s_in, s_out], bins=bins)
+    unit = "runs" if result.method == "many-run" else "canaries"
+    ax.hist(s_out, bins=edges, color=OKABE_ITO[1], alpha=0.6, label=f"OUT ({len(s_out)} {unit})")
+    ax.hist(s_in, bins=edges, color=OKABE_ITO[0], alpha=0.6, label=f"IN ({len(s_in)} {unit})", hatch="//")
+    if "threshold" in result.counts:
+        ax.axvline(result.counts["threshold"], color="#000000", ls="--", label="threshold (selection runs)")
+    ax.set_xlabel("canary score (scaled logit; high → member)")
+    ax.set_ylabel(unit)
+    ax.set_title(title or f"{result.model or result.method}: IN vs OUT scores give ε ≥ {result.epsilon_lower:.2f}")
+    ax.legend(fontsize=8)
+    return fig
