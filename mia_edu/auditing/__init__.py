@@ -14,7 +14,7 @@ any ε below this number" — a lower bound to hold against the accountant's upp
   :class:`AuditResult`; :mod:`~mia_edu.auditing.figures`: the bound against the trials;
   :mod:`~mia_edu.auditing.experiment`: the default audit of ``python -m mia_edu dp-audit``.
 
-Contrast: :func:`mia_edu.information.empirical_epsilon` (notebook 06) computes the same kind of number
+Contrast: :func:`mia_edu.information.per_sample_epsilon_estimate` (notebook 06) computes the same kind of number
 from per-sample outcomes of one model — an estimate about that model and its samples, not a bound on
 the algorithm, because samples of one model are neither independent trials nor worst-case neighbours.
 """

@@ -24,8 +24,11 @@ from .many_run import run_many_run_audit
 from .one_run import run_one_run_audit
 from .result import AuditResult
 
-NON_PRIVATE = TrainConfig(epochs=100, hidden=64, seed=0)
-"""The non-private target's recipe: full batch, no regularisation: it memorises its canaries."""
+NON_PRIVATE = TrainConfig(epochs=100, hidden=64, lr=1e-2, seed=0)
+"""The non-private target's recipe: full batch, no regularisation: it memorises its canaries.
+
+Its many-run models train on the stacked-weights route (``train_many(route="batched")``): measured
+for 64 such models of 257 digits samples on 2 busy cores, 6.5 s vs 18.1 s for the loop."""
 
 DP_RECIPE = {"epochs": 15, "hidden": 64, "batch_size": 64, "lr": 3e-3, "seed": 0}
 """The DP-SGD models' recipe (Opacus, Poisson sampling); ``dp_noise_multiplier`` σ and
@@ -103,8 +106,9 @@ def dp_audit(dataset: str = "digits", *, n_train: int = 256, n_runs: int = 32, n
         for method in methods:
             start = time.perf_counter()
             if method == "many-run":
+                route = "batched" if config is NON_PRIVATE else None
                 r = run_many_run_audit(config, X, y, one, n_runs, delta=delta, confidence=confidence,
-                                       n_classes=n_classes, seed=seed, progress=progress)
+                                       n_classes=n_classes, seed=seed, route=route, progress=progress)
             else:
                 r = run_one_run_audit(config, X, y, many, k_plus=k, k_minus=k, delta=delta, confidence=confidence,
                                       n_classes=n_classes, seed=seed)
