@@ -66,6 +66,39 @@ def audit_setup(dataset: str = "digits", *, n_train: int = 256, n_canaries: int 
     return X, y, ds.n_classes, one, many
 
 
+def is_private(config: TrainConfig) -> bool:
+    """Whether ``config`` trains with DP-SGD (a noise multiplier is set)."""
+    return getattr(config, "dp_noise_multiplier", None) is not None
+
+
+def audit_model(config: TrainConfig, method: str, *, dataset: str = "digits", n_train: int = 256, trials: int = 32,
+                canary: str = "mislabelled", delta: float = DELTA, confidence: float = 0.95, k_fraction: float = 0.1,
+                seed: int = 0, progress: bool = True) -> AuditResult:
+    """Audit the training ``config`` describes by ``method`` on the :func:`audit_setup` data.
+
+    ``trials``: runs with the canary (and as many without) for ``"many-run"``; canaries m for
+    ``"one-run"`` (the auditor guesses on ``k_fraction · m`` at each end). Non-private many-run models
+    train on the stacked route (see :data:`NON_PRIVATE`). ``seconds`` includes the training.
+    """
+    if method not in ("many-run", "one-run"):
+        raise ValueError(f"method must be 'many-run' or 'one-run', got {method!r}")
+    if not 0 < k_fraction <= 0.5:
+        raise ValueError(f"k_fraction must lie in (0, 0.5], got {k_fraction}")
+    confidence, delta = _check_confidence(confidence), _check_delta(delta)
+    trials = check_int(trials, "trials", minimum=2)
+    start = time.perf_counter()
+    X, y, n_classes, one, many = audit_setup(dataset, n_train=n_train, canary=canary, seed=seed,
+                                            n_canaries=trials if method == "one-run" else 2)
+    if method == "many-run":
+        r = run_many_run_audit(config, X, y, one, trials, delta=delta, confidence=confidence, n_classes=n_classes,
+                               seed=seed, route=None if is_private(config) else "batched", progress=progress)
+    else:
+        k = max(1, round(k_fraction * trials))
+        r = run_one_run_audit(config, X, y, many, k_plus=k, k_minus=k, delta=delta, confidence=confidence,
+                              n_classes=n_classes, seed=seed)
+    return r.replace(seconds=time.perf_counter() - start)
+
+
 def dp_audit(dataset: str = "digits", *, n_train: int = 256, n_runs: int = 32, n_canaries: int = 500,
              canary: str = "mislabelled", noise_multipliers: Sequence[float] = (1.0,), max_grad_norm: float = 1.0,
              non_private: bool = True, methods: Sequence[str] = ("many-run", "one-run"), delta: float = DELTA,
@@ -89,31 +122,13 @@ def dp_audit(dataset: str = "digits", *, n_train: int = 256, n_runs: int = 32, n
     -------
     list of AuditResult, in the order non-private, then each σ; within each, the methods' order.
     """
-    confidence, delta = _check_confidence(confidence), _check_delta(delta)
-    for method in methods:
-        if method not in ("many-run", "one-run"):
-            raise ValueError(f"methods must hold 'many-run' and/or 'one-run', got {method!r}")
-    if not 0 < k_fraction <= 0.5:
-        raise ValueError(f"k_fraction must lie in (0, 0.5], got {k_fraction}")
-    X, y, n_classes, one, many = audit_setup(dataset, n_train=n_train, n_canaries=n_canaries, canary=canary,
-                                            seed=seed)
     models: list[tuple[str, TrainConfig]] = [("non-private", NON_PRIVATE)] if non_private else []
     models += [(f"DP-SGD σ={s:g}", dp_config(s, max_grad_norm=max_grad_norm, delta=delta, **(dp_changes or {})))
                for s in noise_multipliers]
-    k = max(1, round(k_fraction * n_canaries))
-    results = []
-    for name, config in models:
-        for method in methods:
-            start = time.perf_counter()
-            if method == "many-run":
-                route = "batched" if config is NON_PRIVATE else None
-                r = run_many_run_audit(config, X, y, one, n_runs, delta=delta, confidence=confidence,
-                                       n_classes=n_classes, seed=seed, route=route, progress=progress)
-            else:
-                r = run_one_run_audit(config, X, y, many, k_plus=k, k_minus=k, delta=delta, confidence=confidence,
-                                      n_classes=n_classes, seed=seed)
-            results.append(r.replace(model=name, seconds=time.perf_counter() - start))
-    return results
+    return [audit_model(config, method, dataset=dataset, n_train=n_train,
+                        trials=n_runs if method == "many-run" else n_canaries, canary=canary, delta=delta,
+                        confidence=confidence, k_fraction=k_fraction, seed=seed, progress=progress).replace(model=name)
+            for name, config in models for method in methods]
 
 
 def format_audits(results: Sequence[AuditResult]) -> str:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter, ScalarFormatter
 
 from ..plots import OKABE_ITO
 from .result import AuditResult
@@ -37,16 +38,18 @@ def bound_curve(results: Sequence[AuditResult], *, ax=None, title: str | None = 
         colour = OKABE_ITO[(i + 1) % len(OKABE_ITO)]
         trials, eps = r.curve
         label = f"{r.model + ', ' if r.model else ''}{r.method}"
-        ax.plot(trials, eps, marker=_MARKERS[i % len(_MARKERS)], color=colour, lw=2, ms=5,
+        ax.plot(trials, eps, marker=_MARKERS[i % len(_MARKERS)], color=colour, lw=2, ms=5, zorder=3,
                 label=f"{label}: ε ≥ {r.epsilon_lower:.2f}")
         if r.epsilon_theory is not None:
             ax.axhline(r.epsilon_theory, color=colour, ls="--", lw=1.5,
                        label=f"{label}: accountant ε = {r.epsilon_theory:.2f}")
     for trials, eps, label in ceiling:
-        ax.plot(trials, eps, color="#555555", ls=":", lw=2, label=label)
+        ax.plot(trials, eps, color="#999999", ls=":", lw=3, label=label, zorder=1)
     if log_x:
         ax.set_xscale("log")
-    ax.set_xlabel("trials (training runs for many-run, canaries for one-run)")
+        ax.xaxis.set_major_formatter(ScalarFormatter())
+        ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlabel("trials (evaluation runs for many-run, canaries for one-run)")
     ax.set_ylabel("ε lower bound")
     ax.set_ylim(bottom=0)
     confidence = results[0].confidence if results else 0.95
