@@ -7,6 +7,7 @@ for the size and device (``batched`` holds the stacked-weights route). Taught in
 """
 
 from .many import ModelBank, choose_route, model_seeds, train_many
+from .private import DP_DEFAULT_BATCH_SIZE, dp_epsilon
 from .single import (
     TrainConfig,
     TrainedModel,
@@ -18,4 +19,5 @@ from .single import (
 )
 
 __all__ = ["TrainConfig", "TrainedModel", "train", "fit_module", "check_features", "state_to_arrays",
-           "arrays_to_state", "train_many", "ModelBank", "choose_route", "model_seeds"]
+           "arrays_to_state", "train_many", "ModelBank", "choose_route", "model_seeds", "dp_epsilon",
+           "DP_DEFAULT_BATCH_SIZE"]

@@ -22,6 +22,7 @@ from tqdm.auto import tqdm
 
 from ..models import build_model
 from . import batched
+from .private import dp_epsilon
 from .single import (
     TrainConfig,
     TrainedModel,
@@ -81,8 +82,9 @@ class ModelBank:
         if not -len(self) <= k < len(self):
             raise IndexError(f"model {k} out of range for a bank of {len(self)} models")
         k = int(k) % len(self)
-        return TrainedModel(self.modules[k], self.config.replace(seed=int(self.seeds[k])), self.histories[k],
-                            self.n_features, self.n_classes, self.device, from_cache=bool(self.from_cache[k]))
+        config = self.config.replace(seed=int(self.seeds[k]))
+        return TrainedModel(self.modules[k], config, self.histories[k], self.n_features, self.n_classes, self.device,
+                            bool(self.from_cache[k]), *dp_epsilon(config, int(self.subsets[k].sum())))
 
     def __iter__(self):
         return (self[k] for k in range(len(self)))
@@ -161,6 +163,11 @@ def choose_route(config: TrainConfig, subsets: np.ndarray, n_features: int, n_cl
                  device: str = "cpu", n_jobs: int | None = None) -> str:
     """The route ``train_many(route=None)`` takes; see :func:`train_many` for the rule and its measurements."""
     n_models = subsets.shape[0]
+    if not batched.supports(config):
+        if _in_joblib_context():
+            return "processes"
+        workers = min(joblib.effective_n_jobs(n_jobs if n_jobs is not None else -1), n_models)
+        return "processes" if workers >= 2 and n_models >= 2 else "sequential"
     if not str(device).startswith("cpu"):
         return "batched"
     if _in_joblib_context():
@@ -361,6 +368,9 @@ def train_many(config: TrainConfig | None, X, y, subsets, *, X_eval=None, y_eval
     subsets = _check_subsets(subsets, len(X))
     if route is not None and route not in ROUTES:
         raise ValueError(f"route must be one of {ROUTES} or None (automatic), got {route!r}")
+    if route == "batched" and not batched.supports(config):
+        raise ValueError("route='batched' does not support this config (DP-SGD needs Opacus's per-sample "
+                         "clipping and Poisson sampling); use route=None, 'sequential' or 'processes'")
     if not isinstance(device, str):
         raise TypeError(f"device must be a string such as 'cpu' or 'cuda', got {device!r}")
     n_jobs = _check_n_jobs(n_jobs)

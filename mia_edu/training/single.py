@@ -21,6 +21,7 @@ from .. import cache
 from .._threads import single_thread
 from .._validation import as_2d_float, as_labels, check_int
 from ..models import ARCHS, build_model
+from .private import check_dp_fields, dp_epsilon, fit_private
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,12 @@ class TrainConfig:
     dropout : dropout probability after each hidden layer, in [0, 1).
     seed : initialisation and shuffling seed. Same seed, same weights.
     arch : ``"mlp"`` or ``"cnn1d"``.
+    dp_noise_multiplier : ``None`` = ordinary training; a number σ > 0 = DP-SGD through Opacus
+        (Poisson batches, per-sample clipping, Gaussian noise of std σ · ``dp_max_grad_norm``; see
+        :mod:`mia_edu.training.private`). ``batch_size`` is then the *expected* batch size, and
+        ``None`` means 256 (full batches would forgo amplification by sampling). Notebook 08.
+    dp_max_grad_norm : DP-SGD's per-sample clipping norm C.
+    dp_delta : the δ that ε is reported at; ``None`` = 1 / (number of training samples).
     """
 
     epochs: int = 200
@@ -51,6 +58,9 @@ class TrainConfig:
     dropout: float = 0.0
     seed: int = 0
     arch: str = "mlp"
+    dp_noise_multiplier: float | None = None
+    dp_max_grad_norm: float = 1.0
+    dp_delta: float | None = None
 
     def __post_init__(self):
         check_int(self.epochs, "epochs", minimum=1)
@@ -72,6 +82,12 @@ class TrainConfig:
                 raise ValueError(f"{name} must lie in [0, 1), got {getattr(self, name)}")
         if self.arch not in ARCHS:
             raise ValueError(f"arch must be one of {ARCHS}, got {self.arch!r}")
+        check_dp_fields(self)
+
+    @property
+    def private(self) -> bool:
+        """True when this config trains with DP-SGD (``dp_noise_multiplier`` set)."""
+        return self.dp_noise_multiplier is not None
 
     def replace(self, **changes) -> TrainConfig:
         """A copy with some fields changed (``dataclasses.replace``)."""
@@ -83,7 +99,9 @@ class TrainedModel:
     """A trained torch module with its config and per-epoch history.
 
     ``history`` maps ``"train_loss"``, ``"train_acc"`` (and ``"test_loss"``, ``"test_acc"`` when an
-    evaluation set was given) to arrays with one value per epoch.
+    evaluation set was given) to arrays with one value per epoch. ``epsilon`` and ``delta``: the
+    (ε, δ) of a DP-SGD model (Opacus's RDP accountant, :func:`mia_edu.training.dp_epsilon`), ``None``
+    for ordinary training; recomputed from the config, so a cached model reports the same.
     """
 
     module: nn.Module
@@ -93,6 +111,8 @@ class TrainedModel:
     n_classes: int
     device: str = "cpu"
     from_cache: bool = False
+    epsilon: float | None = None
+    delta: float | None = None
 
     def logits(self, X, *, batch_size: int = 16384) -> np.ndarray:
         """Logits (samples × classes, float32) from one forward pass in evaluation mode."""
@@ -159,19 +179,32 @@ def fit_module(config: TrainConfig, X: np.ndarray, y: np.ndarray, n_classes: int
         torch.manual_seed(config.seed)
         module = build_model(config.arch, X.shape[1], n_classes, hidden=config.hidden,
                              depth=config.depth, dropout=config.dropout).to(device)
-        opt = torch.optim.Adam(module.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         loss_fn = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
         Xt = torch.tensor(X, device=device)
         yt = torch.tensor(y, device=device)
         has_eval = X_eval is not None
         if has_eval:
             Xe, ye = torch.tensor(X_eval, device=device), torch.tensor(y_eval, device=device)
-        n = len(yt)
-        bs = n if config.batch_size is None else min(config.batch_size, n)
-        gen = torch.Generator().manual_seed(config.seed)
         hist = {k: np.zeros(config.epochs) for k in ("train_loss", "train_acc")}
         if has_eval:
             hist.update({k: np.zeros(config.epochs) for k in ("test_loss", "test_acc")})
+
+        def eval_epoch(epoch):
+            if has_eval:
+                module.eval()
+                with torch.no_grad():
+                    out = module(Xe)
+                    hist["test_loss"][epoch] = float(nn.functional.cross_entropy(out, ye))
+                    hist["test_acc"][epoch] = float((out.argmax(1) == ye).float().mean())
+
+        if config.private:
+            fit_private(module, config, Xt, yt, lambda out, yb, epoch: loss_fn(out, yb), hist, eval_epoch,
+                        device=device)
+            return module, hist
+        opt = torch.optim.Adam(module.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        n = len(yt)
+        bs = n if config.batch_size is None else min(config.batch_size, n)
+        gen = torch.Generator().manual_seed(config.seed)
         for epoch in range(config.epochs):
             module.train()
             order = torch.randperm(n, generator=gen).to(device) if bs < n else None
@@ -188,12 +221,7 @@ def fit_module(config: TrainConfig, X: np.ndarray, y: np.ndarray, n_classes: int
                 correct += int((out.argmax(1) == yb).sum())
             hist["train_loss"][epoch] = total_loss / n
             hist["train_acc"][epoch] = correct / n
-            if has_eval:
-                module.eval()
-                with torch.no_grad():
-                    out = module(Xe)
-                    hist["test_loss"][epoch] = float(nn.functional.cross_entropy(out, ye))
-                    hist["test_acc"][epoch] = float((out.argmax(1) == ye).float().mean())
+            eval_epoch(epoch)
     module.eval()
     return module, hist
 
@@ -246,11 +274,12 @@ def train(config: TrainConfig | None, X, y, *, X_eval=None, y_eval=None, n_class
     if use_cache:
         hit = load_cached(key, config, X.shape[1], n_classes, device)
         if hit is not None:
-            return TrainedModel(hit[0], config, hit[1], X.shape[1], n_classes, device, from_cache=True)
+            return TrainedModel(hit[0], config, hit[1], X.shape[1], n_classes, device, True,
+                                *dp_epsilon(config, len(y)))
     module, history = fit_module(config, X, y, n_classes, X_eval=X_eval, y_eval=y_eval, device=device)
     if use_cache:
         save_cached(key, state_to_arrays(module), history)
-    return TrainedModel(module, config, history, X.shape[1], n_classes, device)
+    return TrainedModel(module, config, history, X.shape[1], n_classes, device, False, *dp_epsilon(config, len(y)))
 
 
 def model_key(config: TrainConfig, n_classes: int, X: np.ndarray, y: np.ndarray,
