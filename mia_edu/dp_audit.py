@@ -51,10 +51,10 @@ def add_parser(subparsers) -> None:
     p.add_argument("--canaries", type=_positive_int, default=None,
                    help="one-run: canaries, each included with probability 1/2 (default: 500; --full: 700)")
     p.add_argument("--train-size", type=_positive_int, default=None,
-                   help="the fixed training set (default: 256; --full: 1000)")
+                   help="the fixed training set (default: 250; --full: 1000)")
     p.add_argument("--canary", choices=CANARY_KINDS, default="mislabelled", help="canary kind (default: %(default)s)")
-    p.add_argument("--noise", type=_noise_list, default=[1.0],
-                   help="DP-SGD noise multipliers σ, comma-separated, one audited model each (default: 1.0)")
+    p.add_argument("--noise", type=_noise_list, default=[4.0],
+                   help="DP-SGD noise multipliers σ, comma-separated, one audited model each (default: 4)")
     p.add_argument("--confidence", type=float, default=0.95, help="confidence of the bounds (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="setup and training seed (default: %(default)s)")
     p.add_argument("--full", action="store_true", help="the full-size audit (many more runs: tens of minutes)")
@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the audit ``args`` describe; print the table (and the JSON line)."""
     from .auditing.experiment import dp_audit, format_audits
 
-    sizes = dict(_FULL) if args.full else {"n_train": 256, "n_runs": 32, "n_canaries": 500}
+    sizes = dict(_FULL) if args.full else {"n_train": 250, "n_runs": 32, "n_canaries": 500}
     for key, value in (("n_runs", args.runs), ("n_canaries", args.canaries), ("n_train", args.train_size)):
         if value is not None:
             sizes[key] = value

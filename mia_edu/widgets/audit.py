@@ -20,7 +20,7 @@ from ._base import Panel, ResultCache, columns, figure_png, readout_table, slide
 TRIALS = {"many-run": (8, 16, 32, 64), "one-run": (100, 250, 500, 1000)}
 """Choices of the trials slider: runs with the canary (and as many without), or canaries."""
 
-NOISE = (0.0, 0.5, 1.0, 2.0)
+NOISE = (0.0, 1.0, 2.0, 4.0)
 """Choices of DP-SGD's noise multiplier σ; 0 = the non-private target."""
 
 
@@ -37,7 +37,7 @@ class AuditLab(Panel):
     """
 
     def __init__(self, *, method: str = "one-run", noise: float = 0.0, canary: str = "mislabelled",
-                 trials: int | None = None, n_train: int = 256, dp_changes: dict | None = None, seed: int = 0,
+                 trials: int | None = None, n_train: int = 250, dp_changes: dict | None = None, seed: int = 0,
                  noise_choices=NOISE, trials_choices: dict | None = None, run_at_start: bool = True):
         super().__init__()
         choices = dict(TRIALS if trials_choices is None else trials_choices)
