@@ -206,6 +206,14 @@ def test_one_run_counts_and_curve():
     assert flipped.counts["correct"] == 0 and flipped.epsilon_lower == 0.0
 
 
+def test_one_run_curve_with_half_the_canaries_guessed():
+    included = draw_inclusion(1000, seed=1)
+    r = one_run_audit(included.astype(float), included, k_plus=500, k_minus=500)  # every canary guessed
+    trials, curve = r.curve  # each prefix guesses on half of its canaries at each end, never more than it has
+    assert r.counts["guesses"] == 1000 and trials[-1] == 1000 and np.all(np.isfinite(curve))
+    assert curve[-1] == pytest.approx(r.epsilon_lower)
+
+
 def test_one_run_rejects_bad_input():
     with pytest.raises(ValueError, match="included"):
         one_run_audit([0.1, 0.2], [True])

@@ -22,18 +22,25 @@ def bound_curve(results: Sequence[AuditResult], *, ax=None, title: str | None = 
                 ceiling: Sequence[tuple[np.ndarray, np.ndarray, str]] = ()):
     """Each audit's ε lower bound against the trials it used (its ``curve``), with its accountant ε dashed.
 
-    ``ceiling``: extra ``(trials, epsilon, label)`` lines drawn dotted, e.g. what a perfect attack
-    could prove with that many trials. Returns the ``Figure`` (a new one unless ``ax`` is given).
+    ``ceiling``: extra ``(trials, epsilon, label)`` lines drawn in grey, e.g. what a perfect attack
+    could prove with that many trials. An accountant's ε far above everything else (more than 3 times
+    the largest bound or ceiling) is written in the corner instead of squashing the curves. Returns the
+    ``Figure`` (a new one unless ``ax`` is given).
     """
     results = list(results)
     for r in results:
         if not isinstance(r, AuditResult):
             raise TypeError(f"results must be AuditResult objects, got {type(r).__name__}")
     if ax is None:
-        fig = Figure(figsize=(6.8, 4.2), layout="constrained")
+        fig = Figure(figsize=(9.0, 4.2), layout="constrained")
         ax = fig.subplots()
     else:
         fig = ax.figure
+    curves_top = max([float(np.max(r.curve[1])) for r in results if len(r.curve[1])]
+                     + [float(np.max(c[1])) for c in ceiling if len(c[1])] + [0.5])
+    shown = [r.epsilon_theory for r in results if r.epsilon_theory is not None and r.epsilon_theory <= 3 * curves_top]
+    top = max([curves_top, *shown])
+    off_scale = []
     for i, r in enumerate(results):
         colour = OKABE_ITO[(i + 1) % len(OKABE_ITO)]
         trials, eps = r.curve
@@ -41,22 +48,28 @@ def bound_curve(results: Sequence[AuditResult], *, ax=None, title: str | None = 
         ax.plot(trials, eps, marker=_MARKERS[i % len(_MARKERS)], color=colour, lw=2, ms=5, zorder=3,
                 label=f"{label}: ε ≥ {r.epsilon_lower:.2f}")
         if r.epsilon_theory is not None:
-            ax.axhline(r.epsilon_theory, color=colour, ls="--", lw=1.5,
-                       label=f"{label}: accountant ε = {r.epsilon_theory:.2f}")
-    for trials, eps, label in ceiling:
-        ax.plot(trials, eps, color="#999999", ls=":", lw=3, label=label, zorder=1)
+            if r.epsilon_theory <= 3 * curves_top:
+                ax.axhline(r.epsilon_theory, color=colour, ls="--", lw=1.5,
+                           label=f"{label}: accountant ε = {r.epsilon_theory:.2f}")
+            else:
+                off_scale.append(f"{label}: accountant ε = {r.epsilon_theory:.2f} (far above)")
+    for j, (trials, eps, label) in enumerate(ceiling):
+        ax.plot(trials, eps, color="#888888", ls=(":", "-.", "--")[j % 3], lw=2.5, label=label, zorder=1)
+    if off_scale:
+        ax.text(0.02, 0.97, "\n".join(off_scale), transform=ax.transAxes, ha="left", va="top", fontsize=8,
+                bbox={"facecolor": "white", "edgecolor": "#999999", "alpha": 0.9})
     if log_x:
         ax.set_xscale("log")
         ax.xaxis.set_major_formatter(ScalarFormatter())
         ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("trials (evaluation runs for many-run, canaries for one-run)")
     ax.set_ylabel("ε lower bound")
-    ax.set_ylim(bottom=0)
+    ax.set_ylim(0, 1.12 * top)
     confidence = results[0].confidence if results else 0.95
     ax.set_title(title or f"The bound grows with the trials and stays below the accountant's ε "
                           f"({100 * confidence:g} % confidence)")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     return fig
 
 

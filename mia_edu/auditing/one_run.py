@@ -79,7 +79,7 @@ def one_run_audit(scores, included, *, k_plus: int | None = None, k_minus: int |
     eps = one_run_epsilon(m, r, v, delta=delta, confidence=confidence)
     sizes, curve = _curve_sizes(m), []
     for n in sizes:
-        kp, km = round(k_plus * n / m), round(k_minus * n / m)
+        kp, km = k_plus * int(n) // m, k_minus * int(n) // m  # rounded down: never more guesses than canaries
         if kp + km == 0:
             curve.append(0.0)
             continue
