@@ -257,3 +257,18 @@ def test_insert_and_draw_inclusion():
         insert_canaries(ds.X[:100], ds.y[:100], c, np.ones(3, bool))
     with pytest.raises(ValueError, match="n_canaries"):
         make_canaries(ds.X[:10], ds.y[:10], 11)
+
+
+def test_dp_audit_command_parses_without_torch():
+    import subprocess
+    import sys
+
+    from mia_edu.auditing import CANARY_KINDS
+    from mia_edu.dp_audit import CANARY_CHOICES
+
+    assert CANARY_CHOICES == CANARY_KINDS
+    code = ("import sys; from mia_edu.__main__ import build_parser; "
+            "a = build_parser().parse_args(['dp-audit', '--noise', '1,4', '--runs', '8']); "
+            "print(a.noise, a.runs, 'torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["[1.0,", "4.0]", "8", "False"]
