@@ -272,3 +272,14 @@ def test_dp_audit_command_parses_without_torch():
             "print(a.noise, a.runs, 'torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["[1.0,", "4.0]", "8", "False"]
+
+
+def test_dp_audit_command_rejects_bad_input(capsys):
+    from mia_edu.__main__ import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["dp-audit", "--confidence", "1.5", "--no-progress"])
+    assert exc.value.code == 2 and "confidence" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        main(["dp-audit", "--noise", "-1"])
+    assert exc.value.code == 2 and "noise" in capsys.readouterr().err
