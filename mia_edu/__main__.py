@@ -7,6 +7,7 @@ modules. Commands:
   (:func:`mia_edu.attacks.audit`). ``--json`` adds one JSON object as the last line.
 - ``unlearn``: compare unlearning methods with a membership inference attack
   (:func:`mia_edu.unlearning.unlearning_experiment`). ``--json`` adds one JSON object as the last line.
+- ``defend``: the privacy–utility frontier of the defences (:mod:`mia_edu.defences.cli`).
 
 Adding a command: write ``_add_<name>(subparsers)``, which adds a parser and sets
 ``run=<function(args) -> exit code>`` with ``set_defaults``, and append it to :data:`COMMANDS`.
@@ -18,6 +19,8 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+
+from .defences.cli import add_parser as _add_defend
 
 
 def _int_at_least(minimum: int) -> Callable[[str], int]:
@@ -139,7 +142,7 @@ def _run_unlearn(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS: list[Callable] = [_add_audit, _add_unlearn]
+COMMANDS: list[Callable] = [_add_audit, _add_unlearn, _add_defend]
 """Each entry adds one subcommand to the parser (see the module docstring)."""
 
 
