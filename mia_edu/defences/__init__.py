@@ -12,7 +12,7 @@
 
 from ..training.losses import relaxloss
 from ..training.private import dp_epsilon
-from .figures import dp_ceiling, dp_roc_figure, draw_dp_roc, draw_frontier, frontier_figure, roc_title
+from .figures import dp_ceiling, dp_roc_figure, draw_dp_roc, draw_frontier, frontier_figure, proven_epsilon, roc_title
 from .frontier import (
     COLUMNS,
     FrontierPoint,
@@ -35,5 +35,5 @@ from .recipes import (
 __all__ = ["DEFENCES", "DP_EPOCHS", "Defence", "defended_config", "early_stopping_epochs", "parse_defences",
            "stopping_epoch", "COLUMNS", "FrontierPoint", "FrontierSetting", "FrontierTable", "evaluate_defence",
            "pareto_mask", "privacy_utility_frontier", "dp_ceiling", "dp_roc_figure", "frontier_figure",
-           "draw_frontier", "draw_dp_roc", "roc_title",
+           "draw_frontier", "draw_dp_roc", "roc_title", "proven_epsilon",
            "relaxloss", "dp_epsilon"]
