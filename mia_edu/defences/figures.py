@@ -166,7 +166,7 @@ def roc_title(point: FrontierPoint) -> str:
         return text + " (no DP guarantee)"
     proven = proven_epsilon(point)
     verdict = "within" if proven <= point.epsilon else "ABOVE"
-    return text + f"; it proves ε ≥ {proven:.2f} (95 %), {verdict} the accountant's {point.epsilon:.2f}"
+    return text + f"\nit proves ε ≥ {proven:.2f} (95 %), {verdict} the accountant's {point.epsilon:.2f}"
 
 
 def dp_roc_figure(point: FrontierPoint, *, title: str | None = None) -> Figure:
