@@ -9,6 +9,7 @@ modules. Commands:
   (:mod:`mia_edu.dp_audit`). ``--json`` adds one JSON object as the last line.
 - ``unlearn``: compare unlearning methods with a membership inference attack
   (:func:`mia_edu.unlearning.unlearning_experiment`). ``--json`` adds one JSON object as the last line.
+- ``defend``: the privacy–utility frontier of the defences (:mod:`mia_edu.defences.cli`).
 
 Adding a command: write ``_add_<name>(subparsers)``, which adds a parser and sets
 ``run=<function(args) -> exit code>`` with ``set_defaults``, and append it to :data:`COMMANDS`.
@@ -21,6 +22,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 
+from .defences.cli import add_parser as _add_defend
 from .dp_audit import add_parser as _add_dp_audit
 
 
@@ -143,7 +145,7 @@ def _run_unlearn(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS: list[Callable] = [_add_audit, _add_unlearn, _add_dp_audit]
+COMMANDS: list[Callable] = [_add_audit, _add_unlearn, _add_defend, _add_dp_audit]
 """Each entry adds one subcommand to the parser (see the module docstring)."""
 
 

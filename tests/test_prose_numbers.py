@@ -42,11 +42,6 @@ IDS = [str(p.relative_to(ROOT / "notebooks")) for p in NOTEBOOKS]
 NOT_YET_CONVERTED = {
     "06_theoretical_best", "06_theoretical_best_solutions",
     "07_unlearning_evaluation", "07_unlearning_evaluation_solutions",
-    "01_membership_game", "01_membership_game_solutions",
-    "02_overfitting_and_membership", "02_overfitting_and_membership_solutions",
-    "03_feature_extraction", "03_feature_extraction_solutions",
-    "04_attack_classifiers", "04_attack_classifiers_solutions",
-    "05_shadow_models_and_lira", "05_shadow_models_and_lira_solutions",
 }
 
 

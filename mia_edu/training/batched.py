@@ -34,8 +34,8 @@ _EPS = 1e-8
 
 
 def supports(config: TrainConfig) -> bool:
-    """Whether this route can train ``config``: not DP-SGD (per-sample clipping, Poisson batches)."""
-    return not config.private
+    """Whether this route can train ``config``: not DP-SGD (per-sample clipping, Poisson batches), not RelaxLoss."""
+    return not config.private and config.relaxloss_alpha is None
 
 
 def init_modules(config: TrainConfig, seeds, n_features: int, n_classes: int) -> list[nn.Module]:

@@ -163,19 +163,15 @@ def choose_route(config: TrainConfig, subsets: np.ndarray, n_features: int, n_cl
                  device: str = "cpu", n_jobs: int | None = None) -> str:
     """The route ``train_many(route=None)`` takes; see :func:`train_many` for the rule and its measurements."""
     n_models = subsets.shape[0]
-    if not batched.supports(config):
-        if _in_joblib_context():
-            return "processes"
-        workers = min(joblib.effective_n_jobs(n_jobs if n_jobs is not None else -1), n_models)
-        return "processes" if workers >= 2 and n_models >= 2 else "sequential"
-    if not str(device).startswith("cpu"):
+    if not str(device).startswith("cpu") and batched.supports(config):
         return "batched"
     if _in_joblib_context():
         return "processes"
     if n_models == 1:
         return "sequential"
     n_max = int(subsets.sum(axis=1).max())
-    if config.arch == "mlp" and 4 * n_models * n_max * config.hidden * config.depth <= _BATCHED_CPU_MAX_BYTES:
+    stacked_bytes = 4 * n_models * n_max * config.hidden * config.depth
+    if batched.supports(config) and config.arch == "mlp" and stacked_bytes <= _BATCHED_CPU_MAX_BYTES:
         return "batched"
     workers = min(joblib.effective_n_jobs(n_jobs if n_jobs is not None else -1), n_models)
     work = training_gflop(config, int(subsets.sum()), n_features, n_classes)
@@ -370,7 +366,8 @@ def train_many(config: TrainConfig | None, X, y, subsets, *, X_eval=None, y_eval
         raise ValueError(f"route must be one of {ROUTES} or None (automatic), got {route!r}")
     if route == "batched" and not batched.supports(config):
         raise ValueError("route='batched' does not support this config (DP-SGD needs Opacus's per-sample "
-                         "clipping and Poisson sampling); use route=None, 'sequential' or 'processes'")
+                         "clipping and Poisson sampling; RelaxLoss its own loss); use route=None, 'sequential' "
+                         "or 'processes'")
     if not isinstance(device, str):
         raise TypeError(f"device must be a string such as 'cpu' or 'cuda', got {device!r}")
     n_jobs = _check_n_jobs(n_jobs)

@@ -21,6 +21,7 @@ from .. import cache
 from .._threads import single_thread
 from .._validation import as_2d_float, as_labels, check_int
 from ..models import ARCHS, build_model
+from .losses import training_loss
 from .private import check_dp_fields, dp_epsilon, fit_private
 
 
@@ -46,6 +47,8 @@ class TrainConfig:
         ``None`` means 256 (full batches would forgo amplification by sampling). Notebook 08.
     dp_max_grad_norm : DP-SGD's per-sample clipping norm C.
     dp_delta : the δ that ε is reported at; ``None`` = 1 / (number of training samples).
+    relaxloss_alpha : ``None`` = cross-entropy; a number α > 0 = RelaxLoss (Chen et al. 2022), an
+        MIA-specific defence that keeps the training loss near α (:mod:`mia_edu.training.losses`).
     """
 
     epochs: int = 200
@@ -61,6 +64,7 @@ class TrainConfig:
     dp_noise_multiplier: float | None = None
     dp_max_grad_norm: float = 1.0
     dp_delta: float | None = None
+    relaxloss_alpha: float | None = None
 
     def __post_init__(self):
         check_int(self.epochs, "epochs", minimum=1)
@@ -83,6 +87,12 @@ class TrainConfig:
         if self.arch not in ARCHS:
             raise ValueError(f"arch must be one of {ARCHS}, got {self.arch!r}")
         check_dp_fields(self)
+        alpha = self.relaxloss_alpha
+        if alpha is not None:
+            if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not np.isfinite(alpha):
+                raise TypeError(f"relaxloss_alpha must be a finite number or None, got {alpha!r}")
+            if alpha <= 0:
+                raise ValueError(f"relaxloss_alpha must be > 0 (a target loss level), got {alpha}")
 
     @property
     def private(self) -> bool:
@@ -179,7 +189,7 @@ def fit_module(config: TrainConfig, X: np.ndarray, y: np.ndarray, n_classes: int
         torch.manual_seed(config.seed)
         module = build_model(config.arch, X.shape[1], n_classes, hidden=config.hidden,
                              depth=config.depth, dropout=config.dropout).to(device)
-        loss_fn = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
+        loss_fn = training_loss(config)
         Xt = torch.tensor(X, device=device)
         yt = torch.tensor(y, device=device)
         has_eval = X_eval is not None
@@ -198,8 +208,7 @@ def fit_module(config: TrainConfig, X: np.ndarray, y: np.ndarray, n_classes: int
                     hist["test_acc"][epoch] = float((out.argmax(1) == ye).float().mean())
 
         if config.private:
-            fit_private(module, config, Xt, yt, lambda out, yb, epoch: loss_fn(out, yb), hist, eval_epoch,
-                        device=device)
+            fit_private(module, config, Xt, yt, loss_fn, hist, eval_epoch, device=device)
             return module, hist
         opt = torch.optim.Adam(module.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         n = len(yt)
@@ -213,7 +222,7 @@ def fit_module(config: TrainConfig, X: np.ndarray, y: np.ndarray, n_classes: int
                 idx = None if order is None else order[start:start + bs]
                 xb, yb = (Xt, yt) if idx is None else (Xt[idx], yt[idx])
                 out = module(xb)
-                loss = loss_fn(out, yb)
+                loss = loss_fn(out, yb, epoch)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
