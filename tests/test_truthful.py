@@ -76,3 +76,24 @@ def test_string_labels_are_refused_not_flipped():
         with pytest.raises(ValueError, match="is_member must hold booleans or 0/1"):
             fitted.evaluate(S, labels)
         assert fitted.score(S, m.astype(int)) == pytest.approx(metrics.roc_auc(fitted.decision_function(S), m))
+
+
+# -- item 5: one prior for every Bayes-error number ------------------------------------------------------
+
+def test_best_classifier_error_is_weighted_by_the_same_prior_as_the_truth_and_the_bounds():
+    from mia_edu import information
+
+    case = information.gaussian_case(1.0, prior=0.2)
+    assert case.bayes_error == pytest.approx(0.186, abs=5e-4)
+    x, m = case.sample(20_000, seed=0)
+    found = information.best_classifier_error(x, m, prior=0.2, seed=0)
+    # the estimate is of the same quantity as the truth (the balanced error would be 0.32)
+    assert abs(found.error - case.bayes_error) < 0.01
+    assert found.error >= case.bayes_error - 3 * (found.high - found.low) / 4
+    lo, hi = information.bayes_error_bounds(case.mi_bits, prior=0.2)
+    assert lo <= case.bayes_error <= hi and lo <= found.error <= hi + 0.01
+    with pytest.raises(ValueError, match="prior = 1/2"):
+        _ = found.youden_j
+    # at the default prior 1/2 it is the balanced error, as before
+    balanced = information.best_classifier_error(x, m, seed=0)
+    assert balanced.error == pytest.approx(information.gaussian_case(1.0).bayes_error, abs=0.01)

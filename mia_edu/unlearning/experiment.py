@@ -14,7 +14,8 @@ from ..data import load_dataset
 from ..splits import make_unlearning_split
 from ..training import TrainConfig, train
 from .comparison import UnlearningComparison, compare_methods
-from .evaluation import DEFAULT_SIGNALS
+from .evaluation import DEFAULT_SIGNALS, make_attack
+from .methods import resolve_methods
 
 DEFAULT_SIZES = {
     # MNIST-1D: 10,000 generated samples; an overfit MLP leaks clearly at these sizes.
@@ -48,6 +49,18 @@ def unlearning_experiment(dataset: str = "mnist1d", *, forget_size: int | None =
     UnlearningComparison, with ``context`` describing the set-up and the total time.
     """
     start = time.perf_counter()
+    # everything that can be checked without training is checked first (a bad method name used to
+    # surface only after the original model had trained)
+    resolve_methods(methods)
+    make_attack(attack)
+    if forget not in ("random", "class"):
+        raise ValueError(f"forget must be 'random' or 'class', got {forget!r}")
+    if forget == "class" and forget_class is None:
+        raise ValueError("forget='class' needs forget_class (the class to forget)")
+    if forget == "random" and forget_class is not None:
+        raise ValueError("forget_class is only used with forget='class'")
+    if config is not None and not isinstance(config, TrainConfig):
+        raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
     ds = load_dataset(dataset)
     if ds.name not in DEFAULT_SIZES:
         raise ValueError(f"no default sizes for dataset {dataset!r}; known: {', '.join(DEFAULT_SIZES)}")
