@@ -97,3 +97,82 @@ def test_best_classifier_error_is_weighted_by_the_same_prior_as_the_truth_and_th
     # at the default prior 1/2 it is the balanced error, as before
     balanced = information.best_classifier_error(x, m, seed=0)
     assert balanced.error == pytest.approx(information.gaussian_case(1.0).bayes_error, abs=0.01)
+
+
+# -- item 3: the unlearning verdict is paired, with an equivalence margin and a third answer ---------------
+
+def _report(called, method="m"):
+    from mia_edu.unlearning import UnlearningReport
+
+    called = np.asarray(called, bool)
+    rate = float(called.mean())
+    return UnlearningReport(method=method, forget_member_rate=rate, forget_member_ci=(rate, rate),
+                            retain_member_rate=0.9, retain_member_ci=(0.85, 0.95), validation_member_rate=0.1,
+                            validation_member_ci=(0.05, 0.15), attack_auc=0.9, retain_acc=1.0, forget_acc=1.0,
+                            test_acc=0.7, starting_kit_accuracy=0.6, distinguishable=True,
+                            forget_scores=np.where(called, 1.0, -1.0), forget_called=called, n_forget=called.size)
+
+
+def test_paired_verdict_sees_a_gap_the_unpaired_test_missed():
+    retrained = np.r_[np.ones(200, bool), np.zeros(300, bool)]
+    method = retrained.copy()
+    method[200:230] = True  # the same calls plus 30 more: +6 points, all in one direction
+    r = _report(method).with_yardstick(_report(retrained, "retrain"))
+    # the old unpaired z-test: 0.06 / 0.031 = 1.93 < 1.96, "as retraining"
+    assert r.vs_retrain.n_up == 30 and r.vs_retrain.n_down == 0
+    assert r.vs_retrain.gap == pytest.approx(0.06)
+    assert r.vs_retrain.mcnemar_p < 1e-8 and r.vs_retrain.high > 0.05  # not within the margin
+    assert r.verdict == "under-unlearning"
+
+
+def test_not_rejected_is_not_equivalent_cant_tell():
+    rng = np.random.default_rng(3)
+    retrained = rng.random(40) < 0.4
+    method = rng.random(40) < 0.4  # unrelated calls on only 40 samples: no evidence either way
+    r = _report(method).with_yardstick(_report(retrained, "retrain"))
+    assert r.vs_retrain.low < -0.05 or r.vs_retrain.high > 0.05
+    assert r.vs_retrain.mcnemar_p > 0.05
+    assert r.verdict == "can't tell"  # the old z-test said "as retraining"
+
+
+def test_identical_calls_are_as_retraining_and_margin_matters():
+    retrained = np.r_[np.ones(200, bool), np.zeros(300, bool)]
+    assert _report(retrained).with_yardstick(_report(retrained)).verdict == "as retraining"
+    method = retrained.copy()
+    method[200:215] = True  # +3 points, significant, but within a ±5-point margin
+    assert _report(method).with_yardstick(_report(retrained)).verdict == "as retraining"
+    assert _report(method).with_yardstick(_report(retrained), margin=0.01).verdict == "under-unlearning"
+    method = retrained.copy()
+    method[:30] = False
+    assert _report(method).with_yardstick(_report(retrained)).verdict == "over-unlearning"
+
+
+def test_paired_bootstrap_interval_covers_the_true_gap():
+    from mia_edu.unlearning import paired_gap
+
+    rng = np.random.default_rng(0)
+    n, hits, reps = 300, 0, 300
+    for rep in range(reps):  # P(a only) = 0.15, P(b only) = 0.10: true gap +0.05
+        u = rng.random(n)
+        a, b = (u < 0.15) | (u >= 0.75), ((u >= 0.15) & (u < 0.25)) | (u >= 0.75)
+        g = paired_gap(a, b, seed=rep)
+        hits += g.low <= 0.05 <= g.high
+    assert abs(hits / reps - 0.90) < 3 * np.sqrt(0.9 * 0.1 / reps)
+
+
+def test_verdict_interval_is_in_the_table_the_json_and_the_summary():
+    from mia_edu.unlearning import UnlearningComparison
+
+    retrained = np.r_[np.ones(200, bool), np.zeros(300, bool)]
+    method = retrained.copy()
+    method[200:230] = True
+    ref = _report(retrained, "retrain")
+    reports = {"retrain": ref.with_yardstick(ref), "m": _report(method).with_yardstick(ref)}
+    table = UnlearningComparison(reports, {"retrain": 1.0, "m": 0.1}, {"retrain": False, "m": False},
+                                 retrain_seed_rates=(0.4, 0.42))
+    text = table.format()
+    assert "+6.0 [+" in text and "within ±5 points" in text and "40.0–42.0 %" in text
+    row = table.to_json()["m"]
+    assert row["verdict"] == "under-unlearning" and row["vs_retrain_ci"][0] > 0
+    assert row["vs_retrain_test"]["n_up"] == 30 and table.to_json()["retrain"]["retrain_seed_rates"] == [0.4, 0.42]
+    assert "[+" in reports["m"].summary() and "margin ±5%" in reports["m"].summary()

@@ -51,11 +51,12 @@ from .methods import (
     scrub,
     unlearn,
 )
+from .verdict import DEFAULT_MARGIN, VERDICTS, PairedGap, paired_gap
 
 __all__ = [
     "DEFAULT_SIGNALS", "DEFAULT_SIZES", "FIGURES", "METHODS", "UnlearningComparison", "UnlearningReport",
     "check_unlearning_inputs", "compare_methods", "comparison_figure", "copy_model", "evaluate_unlearning",
     "finetune", "get_method", "gradient_ascent", "make_attack", "member_rate", "no_unlearning", "random_labels",
     "register_method", "resolve_methods", "retrain", "scrub", "starting_kit_accuracy", "unlearn",
-    "unlearning_experiment",
+    "unlearning_experiment", "DEFAULT_MARGIN", "VERDICTS", "PairedGap", "paired_gap",
 ]
