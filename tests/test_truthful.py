@@ -176,3 +176,27 @@ def test_verdict_interval_is_in_the_table_the_json_and_the_summary():
     assert row["verdict"] == "under-unlearning" and row["vs_retrain_ci"][0] > 0
     assert row["vs_retrain_test"]["n_up"] == 30 and table.to_json()["retrain"]["retrain_seed_rates"] == [0.4, 0.42]
     assert "[+" in reports["m"].summary() and "margin ±5%" in reports["m"].summary()
+
+
+# -- item 4: the Bayes-error lab applies the fixed Bayes rule, and labels the tuned one optimistic ---------
+
+def test_bayes_lab_fixed_rule_is_unbiased_and_the_tuned_threshold_optimistic():
+    from mia_edu import information
+    from mia_edu.widgets.bayes import BayesErrorLab, rule_errors
+
+    case = information.gaussian_case(1.0)
+    draws = [rule_errors(case, *case.sample(100, seed)) for seed in range(400)]
+    fixed = np.array([d["fixed_error"] for d in draws])
+    tuned = np.array([d["tuned_error"] for d in draws])
+    # the fixed rule's error on a fresh sample is unbiased for the Bayes error 0.3085 ...
+    assert abs(fixed.mean() - case.bayes_error) < 3 * fixed.std() / np.sqrt(len(fixed))
+    # ... the threshold tuned on the same sample is optimistic (the old row: 0.278 on average)
+    assert tuned.mean() < case.bayes_error - 0.02
+    assert np.all(tuned <= fixed + 1e-12)
+    fixed_adv = np.array([d["fixed_advantage"] for d in draws])
+    assert abs(fixed_adv.mean() - (1 - 2 * case.bayes_error)) < 3 * fixed_adv.std() / np.sqrt(len(fixed_adv))
+    lab = BayesErrorLab(warm_up=False, n=100, sizes=(100, 1000))
+    r = lab.compute(1.0, 1.0, 100, 0)
+    html = lab.readout_html(r)
+    assert "fixed in advance" in html and "optimistic" in html
+    assert f"{r.fixed_rule_error:.3f}" in html and r.empirical_error <= r.fixed_rule_error
