@@ -200,3 +200,23 @@ def test_bayes_lab_fixed_rule_is_unbiased_and_the_tuned_threshold_optimistic():
     html = lab.readout_html(r)
     assert "fixed in advance" in html and "optimistic" in html
     assert f"{r.fixed_rule_error:.3f}" in html and r.empirical_error <= r.fixed_rule_error
+
+
+# -- item 6: offline LiRA in the lab uses a disjoint pool: N OUT values per candidate --------------------
+
+def test_shadow_lab_offline_references_are_out_for_every_candidate():
+    from mia_edu.training import TrainConfig
+    from mia_edu.widgets import shadow_lab
+
+    lab = shadow_lab(n_members=100, config=TrainConfig(epochs=20, hidden=32), references=(4,), n_reference=4,
+                     progress=False, run_at_start=False)
+    lab.online.value = False
+    run = lab.run()
+    assert np.all(run.fits["n_out"] == 4)  # every reference model is OUT for every candidate (was ≈ 2)
+    assert not run.fits["in_mask"].any()
+    pool = {(bytes(x.tobytes()), int(c)) for x, c in zip(lab.X_pool, lab.y_pool)}
+    assert not any((bytes(x.tobytes()), int(c)) in pool for x, c in zip(lab.X, lab.y))  # disjoint
+    assert "OUT reference values per candidate" in lab.readout.value
+    lab.online.value = True
+    online = lab.run()
+    assert online.fits["n_out"].max() < 4  # online: each candidate is IN for some of the models
