@@ -329,3 +329,13 @@ def _count() -> None:
 
 if __name__ == "__main__":
     _count()
+
+
+def test_make_app_listens_locally_and_requires_a_token():
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run(["make", "-n", "-s", "app", "NB=02", "VENV=.venv"], cwd=root, capture_output=True,
+                         text=True, check=True).stdout
+    line = next(line for line in out.splitlines() if "voila" in line and "--port" in line)
+    assert "--Voila.ip=127.0.0.1" in line and '--Voila.token="$token"' in line and "secrets.token_urlsafe" in out
