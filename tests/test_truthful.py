@@ -220,3 +220,28 @@ def test_shadow_lab_offline_references_are_out_for_every_candidate():
     lab.online.value = True
     online = lab.run()
     assert online.fits["n_out"].max() < 4  # online: each candidate is IN for some of the models
+
+
+# -- item 7: LiRA's variance default follows the measurement (global below 64 reference models) -----------
+
+def test_lira_default_variance_is_global_below_64_references():
+    from mia_edu.attacks import LiRA
+    from mia_edu.attacks.lira import lira_scores
+    from mia_edu.data import load_dataset
+    from mia_edu.training import TrainConfig, train
+
+    ds = load_dataset("digits", n_samples=200)
+    small = TrainConfig(epochs=5, hidden=16)
+    target = train(small, ds.X[:100], ds.y[:100], n_classes=10)
+    lira = LiRA(small, n_reference=4, progress=False).fit(ds.X, ds.y, n_classes=10)
+    assert lira.fixed_variance is None and lira.fixed_variance_ is True
+    phi_ref, in_mask = lira.reference_signals(ds.X, ds.y)
+    from mia_edu.signals import scaled_logit
+
+    phi = scaled_logit(target.logits(ds.X), ds.y)
+    np.testing.assert_allclose(lira.score_target(target, ds.X, ds.y),
+                               lira_scores(phi, phi_ref, in_mask, fixed_variance=True))
+    assert LiRA(small, n_reference=4, fixed_variance=False, progress=False).fit(
+        ds.X, ds.y, n_classes=10).fixed_variance_ is False
+    with pytest.raises(TypeError, match="fixed_variance"):
+        LiRA(small, n_reference=4, fixed_variance="yes").fit(ds.X, ds.y)
