@@ -178,7 +178,42 @@ CASES = [
      ValueError, "forget"),
     ("unlearning_attack", lambda: unlearning_experiment("digits", attack="gbm", progress=False), ValueError,
      "attack"),
+    ("unlearning_margin", lambda: unlearning_experiment("digits", margin=2.0, progress=False), ValueError, "margin"),
+    ("unlearning_retrain_seeds", lambda: unlearning_experiment("digits", retrain_seeds=0, progress=False),
+     ValueError, "retrain_seeds"),
+    ("paired_gap_lengths", lambda: _paired_gap()(np.ones(5, bool), np.ones(4, bool)), ValueError, "called"),
+    ("paired_gap_values", lambda: _paired_gap()(np.arange(5), np.ones(5, bool)), ValueError, "called"),
+    ("paired_gap_margin", lambda: _paired_gap()(np.ones(5, bool), np.ones(5, bool), margin=0.0), ValueError,
+     "margin"),
+    ("mnist1d_too_few_samples", lambda: load_dataset("mnist1d", n_samples=5), ValueError, "n_samples"),
+    ("mutual_information_method", lambda: information.mutual_information(*_scores(), method="magic"), ValueError,
+     "method"),
+    ("best_classifier_cv", lambda: information.best_classifier_error(*_signals(), cv=1), ValueError, "cv"),
+    ("bayes_lab_n", lambda: _bayes_lab()(n=5, warm_up=False), ValueError, r"\bn\b"),
+    ("shadow_attack_n_shadow", lambda: _shadow()(_SMALL, n_shadow=0).fit(_ds().X, _ds().y), ValueError,
+     "n_shadow"),
+    ("lira_score_before_fit", lambda: LiRA(_SMALL).score_target(_model(), _ds().X, _ds().y), RuntimeError,
+     "fit"),
+    ("metrics_fpr_nan", lambda: metrics.tpr_at_fpr(*_scores(), fpr=float("nan")), ValueError, "fpr"),
 ]
+
+
+def _paired_gap():
+    from mia_edu.unlearning import paired_gap
+
+    return paired_gap
+
+
+def _bayes_lab():
+    from mia_edu.widgets.bayes import BayesErrorLab
+
+    return BayesErrorLab
+
+
+def _shadow():
+    from mia_edu.attacks import ShadowModelAttack
+
+    return ShadowModelAttack
 
 # (id, argv, regex on the one-line error)
 CLI_CASES = [
