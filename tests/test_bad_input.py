@@ -58,8 +58,7 @@ def _train(**kw):
 
 
 def _config(**kw):
-    return train(TrainConfig(epochs=2, hidden=8).replace(**kw) if "hidden" not in kw and "epochs" not in kw
-                 else TrainConfig(**{"epochs": 2, "hidden": 8, **kw}), _ds().X, _ds().y)
+    return train(TrainConfig(**{"epochs": 2, "hidden": 8, **kw}), _ds().X, _ds().y)
 
 
 def _logits_with(value):
