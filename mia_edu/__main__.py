@@ -115,6 +115,12 @@ def _add_unlearn(subparsers) -> None:
     p.add_argument("--methods", default="all",
                    help="'all' or a comma-separated list of: none, retrain, finetune, gradient_ascent, "
                         "random_labels, scrub (default: %(default)s)")
+    p.add_argument("--margin", type=float, default=0.05,
+                   help="equivalence margin of the verdict: 'as retraining' when the 90 %% interval of the gap to "
+                        "retraining lies within +-margin (default: %(default)s, i.e. 5 points)")
+    p.add_argument("--retrain-seeds", type=_int_at_least(1), default=1,
+                   help="retrain from scratch with this many seeds, to show the yardstick's own spread "
+                        "(default: %(default)s)")
     p.add_argument("--attack", choices=("lr", "svc"), default="lr",
                    help="attack model on the signals: logistic regression or an RBF SVC (default: %(default)s)")
     p.add_argument("--seed", type=_int_at_least(0), default=0, help="split, training and method seed "
@@ -133,7 +139,8 @@ def _run_unlearn(args: argparse.Namespace) -> int:
         raise ValueError("--forget-class is only used with --forget class")
     table = unlearning_experiment(args.dataset, forget_size=args.forget_size, forget=args.forget,
                                   forget_class=args.forget_class, methods=args.methods, attack=args.attack,
-                                  seed=args.seed, progress=args.progress)
+                                  seed=args.seed, progress=args.progress, margin=args.margin,
+                                  retrain_seeds=args.retrain_seeds)
     c = table.context
     sizes = ", ".join(f"{k} {v}" for k, v in c["sizes"].items())
     print(f"{c['dataset']} ({sizes}); original model: train acc {c['train_acc']:.3f}, test acc {c['test_acc']:.3f}; "

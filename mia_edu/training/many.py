@@ -20,6 +20,7 @@ from joblib.parallel import get_active_backend
 from torch import nn
 from tqdm.auto import tqdm
 
+from .._validation import check_device, check_int
 from ..models import build_model
 from . import batched
 from .private import dp_epsilon
@@ -30,6 +31,7 @@ from .single import (
     _check_eval,
     arrays_to_state,
     check_features,
+    check_model_size,
     fit_module,
     load_cached,
     model_key,
@@ -99,6 +101,7 @@ class ModelBank:
         Feed them to :mod:`mia_edu.signals` (every signal takes the models × samples × classes shape).
         """
         X = check_features(X, "X", n_features=self.n_features)
+        check_int(batch_size, "batch_size", minimum=1)
         out = np.empty((len(self), len(X), self.n_classes), np.float32)
         with torch.no_grad():
             for start in range(0, len(X), batch_size):
@@ -368,8 +371,8 @@ def train_many(config: TrainConfig | None, X, y, subsets, *, X_eval=None, y_eval
         raise ValueError("route='batched' does not support this config (DP-SGD needs Opacus's per-sample "
                          "clipping and Poisson sampling; RelaxLoss its own loss); use route=None, 'sequential' "
                          "or 'processes'")
-    if not isinstance(device, str):
-        raise TypeError(f"device must be a string such as 'cpu' or 'cuda', got {device!r}")
+    check_model_size(config, X.shape[1], n_classes)
+    device = check_device(device)
     n_jobs = _check_n_jobs(n_jobs)
     K = subsets.shape[0]
     seeds = model_seeds(config.seed, K)

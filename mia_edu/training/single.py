@@ -19,10 +19,22 @@ from torch import nn
 
 from .. import cache
 from .._threads import single_thread
-from .._validation import as_2d_float, as_labels, check_int
+from .._validation import as_2d_float, as_labels, check_device, check_int, check_seed
 from ..models import ARCHS, build_model
 from .losses import training_loss
 from .private import check_dp_fields, dp_epsilon, fit_private
+
+MAX_EPOCHS = 100_000
+"""Above this, one training run takes hours on a CPU: refused up front (the course uses ≤ 400)."""
+MAX_HIDDEN = 100_000
+MAX_DEPTH = 64
+MAX_CLASSES = 100_000
+MAX_PARAMETERS = 20_000_000
+"""Largest model :func:`train` builds (80 MB of float32 weights, about 4× that with Adam's state and
+gradients); the course's default MLP has 13,000. Checked before torch allocates anything."""
+MAX_WEIGHT_DECAY = 100.0
+MAX_LR = 10.0
+"""Above these the optimiser only overflows (NaN weights); the course uses weight decay ≤ 0.1, lr ≤ 0.01."""
 
 
 @dataclass(frozen=True)
@@ -67,20 +79,20 @@ class TrainConfig:
     relaxloss_alpha: float | None = None
 
     def __post_init__(self):
-        check_int(self.epochs, "epochs", minimum=1)
-        check_int(self.hidden, "hidden", minimum=1)
-        check_int(self.depth, "depth", minimum=1)
-        check_int(self.seed, "seed", minimum=0)
+        check_int(self.epochs, "epochs", minimum=1, maximum=MAX_EPOCHS)
+        check_int(self.hidden, "hidden", minimum=1, maximum=MAX_HIDDEN)
+        check_int(self.depth, "depth", minimum=1, maximum=MAX_DEPTH)
+        check_seed(self.seed)
         if self.batch_size is not None:
             check_int(self.batch_size, "batch_size", minimum=1)
         for name in ("weight_decay", "lr", "label_smoothing", "dropout"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
                 raise TypeError(f"{name} must be a finite number, got {value!r}")
-        if self.weight_decay < 0:
-            raise ValueError(f"weight_decay must be >= 0, got {self.weight_decay}")
-        if self.lr <= 0:
-            raise ValueError(f"lr must be > 0, got {self.lr}")
+        if not 0 <= self.weight_decay <= MAX_WEIGHT_DECAY:
+            raise ValueError(f"weight_decay must lie in [0, {MAX_WEIGHT_DECAY:g}], got {self.weight_decay:g}")
+        if not 0 < self.lr <= MAX_LR:
+            raise ValueError(f"lr must lie in (0, {MAX_LR:g}], got {self.lr:g}")
         for name in ("label_smoothing", "dropout"):
             if not 0 <= getattr(self, name) < 1:
                 raise ValueError(f"{name} must lie in [0, 1), got {getattr(self, name)}")
@@ -127,6 +139,7 @@ class TrainedModel:
     def logits(self, X, *, batch_size: int = 16384) -> np.ndarray:
         """Logits (samples × classes, float32) from one forward pass in evaluation mode."""
         X = check_features(X, "X", n_features=self.n_features)
+        check_int(batch_size, "batch_size", minimum=1)
         self.module.eval()
         out = []
         with torch.no_grad():
@@ -141,8 +154,9 @@ class TrainedModel:
 
     def accuracy(self, X, y) -> float:
         """Fraction of samples classified correctly."""
-        y = as_labels(y, "y", n=len(X), length_of="X")
-        return float(np.mean(self.predict(X) == y))
+        pred = self.predict(X)
+        y = as_labels(y, "y", n=len(pred), n_classes=self.n_classes, length_of="X")
+        return float(np.mean(pred == y))
 
 
 def check_features(X, name: str = "X", *, n_features: int | None = None) -> np.ndarray:
@@ -157,8 +171,33 @@ def _check_data(X, y, n_classes=None):
         raise ValueError("X is empty; expected at least one training sample")
     if n_classes is None:
         n_classes = int(y.max()) + 1
+        if n_classes > MAX_CLASSES:
+            raise ValueError(f"y has labels up to {n_classes - 1:,}; expected class indices below {MAX_CLASSES:,}")
+    else:
+        n_classes = check_int(n_classes, "n_classes", minimum=2, maximum=MAX_CLASSES)
     y = as_labels(y, "y", n_classes=n_classes)
     return X, y, int(n_classes)
+
+
+def n_parameters(config: TrainConfig, n_features: int, n_classes: int) -> int:
+    """How many weights :func:`~mia_edu.models.build_model` creates for ``config`` (without building it)."""
+    h, d = config.hidden, config.depth
+    if config.arch == "cnn1d":
+        c = max(4, h // 8)
+        length = n_features
+        for _ in range(2):
+            length = (length + 2 - 3) // 2 + 1
+        return (5 * c + c) + 2 * (3 * c * c + c) + c * length * n_classes + n_classes
+    return n_features * h + h + (d - 1) * (h * h + h) + h * n_classes + n_classes
+
+
+def check_model_size(config: TrainConfig, n_features: int, n_classes: int) -> None:
+    """Refuse, before torch allocates anything, a model above :data:`MAX_PARAMETERS` weights."""
+    n = n_parameters(config, n_features, n_classes)
+    if n > MAX_PARAMETERS:
+        raise ValueError(f"hidden={config.hidden}, depth={config.depth} with {n_features} features and "
+                         f"{n_classes} classes makes {n:,} weights; expected at most {MAX_PARAMETERS:,} "
+                         "(lower hidden or depth)")
 
 
 def _check_eval(X_eval, y_eval, n_features: int, n_classes: int):
@@ -279,6 +318,8 @@ def train(config: TrainConfig | None, X, y, *, X_eval=None, y_eval=None, n_class
         raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
     X, y, n_classes = _check_data(X, y, n_classes)
     X_eval, y_eval = _check_eval(X_eval, y_eval, X.shape[1], n_classes)
+    check_model_size(config, X.shape[1], n_classes)
+    device = check_device(device)
     key = model_key(config, n_classes, X, y, X_eval, y_eval)
     if use_cache:
         hit = load_cached(key, config, X.shape[1], n_classes, device)
@@ -311,7 +352,10 @@ def load_cached(key: str, config: TrainConfig, n_features: int, n_classes: int,
     try:
         module = build_model(config.arch, n_features, n_classes, hidden=config.hidden,
                              depth=config.depth, dropout=config.dropout)
-        arrays_to_state(module, {k[2:]: v for k, v in hit.items() if k.startswith("w/")}, device)
+        weights = {k[2:]: v for k, v in hit.items() if k.startswith("w/")}
+        if not all(np.all(np.isfinite(v)) for v in weights.values()):
+            return None  # NaN or inf weights: retrain
+        arrays_to_state(module, weights, device)
         history = {k[2:]: v for k, v in hit.items() if k.startswith("h/")}
     except (RuntimeError, KeyError, ValueError, TypeError):
         return None  # a stale or broken entry: the caller retrains and overwrites it
