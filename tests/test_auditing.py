@@ -259,7 +259,7 @@ def test_insert_and_draw_inclusion():
         make_canaries(ds.X[:10], ds.y[:10], 11)
 
 
-def test_dp_audit_command_parses_without_torch():
+def test_dp_audit_parser_needs_no_torch():
     import subprocess
     import sys
 
@@ -267,8 +267,9 @@ def test_dp_audit_command_parses_without_torch():
     from mia_edu.dp_audit import CANARY_CHOICES
 
     assert CANARY_CHOICES == CANARY_KINDS
-    code = ("import sys; from mia_edu.__main__ import build_parser; "
-            "a = build_parser().parse_args(['dp-audit', '--noise', '1,4', '--runs', '8']); "
+    code = ("import argparse, sys; from mia_edu.dp_audit import add_parser; "
+            "p = argparse.ArgumentParser(); add_parser(p.add_subparsers()); "
+            "a = p.parse_args(['dp-audit', '--noise', '1,4', '--runs', '8']); "
             "print(a.noise, a.runs, 'torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["[1.0,", "4.0]", "8", "False"]
