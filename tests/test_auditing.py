@@ -284,3 +284,18 @@ def test_dp_audit_command_rejects_bad_input(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["dp-audit", "--noise", "-1"])
     assert exc.value.code == 2 and "noise" in capsys.readouterr().err
+
+
+def test_training_helpers_reject_mismatched_data():
+    from mia_edu.auditing import train_canary_runs, train_one_run
+
+    ds = load_dataset("digits")
+    c = make_canaries(ds.X[100:], ds.y[100:], 3, seed=0)
+    with pytest.raises(ValueError, match="features"):
+        train_canary_runs(None, ds.X[:50, :10], ds.y[:50], c[0], 2)
+    with pytest.raises(ValueError, match="one canary"):
+        train_canary_runs(None, ds.X[:50], ds.y[:50], c, 2)
+    with pytest.raises(ValueError, match="y"):
+        train_canary_runs(None, ds.X[:50], ds.y[:40], c[0], 2)
+    with pytest.raises(TypeError, match="canaries"):
+        train_one_run(None, ds.X[:50], ds.y[:50], ds.X[:3])

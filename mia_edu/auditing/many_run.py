@@ -19,10 +19,10 @@ import time
 
 import numpy as np
 
-from .._validation import as_1d_float, check_fraction, check_int, rng_from
+from .._validation import as_1d_float, as_labels, check_fraction, check_int, rng_from
 from ..information.dp import _epsilon_from_counts
 from ..signals import scaled_logit
-from ..training import TrainConfig, train_many
+from ..training import TrainConfig, check_features, train_many
 from .bounds import _check_confidence, _check_delta
 from .canaries import Canaries
 from .result import AuditResult
@@ -126,9 +126,10 @@ def train_canary_runs(config: TrainConfig | None, X, y, canary: Canaries, n_runs
     if not isinstance(canary, Canaries) or len(canary) != 1:
         raise ValueError("canary must be one canary (make_canaries(..., 1) or canaries[i])")
     k = check_int(n_runs, "n_runs", minimum=2)
-    X = np.asarray(X, np.float32)
+    X = check_features(X, "X", n_features=canary.X.shape[1])
+    y = as_labels(y, "y", n=len(X), length_of="X")
     pool_X = np.concatenate([X, canary.X]).astype(np.float32)
-    pool_y = np.concatenate([np.asarray(y), canary.y]).astype(np.int64)
+    pool_y = np.concatenate([y, canary.y]).astype(np.int64)
     has_canary = rng_from(seed).permutation(np.r_[np.ones(k, bool), np.zeros(k, bool)])
     subsets = np.ones((2 * k, len(pool_y)), bool)
     subsets[:, -1] = has_canary
