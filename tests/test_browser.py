@@ -328,3 +328,36 @@ def test_defences_lab_in_jupyterlab(browser, jupyter_lab):
     finally:
         context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+AUDIT_NOTEBOOK = "09_auditing.ipynb"
+AUDIT_READOUT = "one-run audit"  # the audit lab's readout title (mia_edu.widgets.audit)
+
+
+def test_audit_lab_in_jupyterlab(browser, jupyter_lab):
+    """Notebook 09 runs in JupyterLab; switching the audit lab to many-run and pressing the button audits."""
+    base, token = jupyter_lab
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        readout = _run_all_in_lab(page, base, token, AUDIT_NOTEBOOK, AUDIT_READOUT)
+        before = readout.inner_text()
+        handle = readout.element_handle()  # the readout's text is about to change: keep the element itself
+        assert "non-private" in before and "ε lower bound" in before
+        page.locator(".widget-toggle-button", has_text="many-run").first.click()
+        page.locator(".widget-button", has_text="run audit").first.click()
+        page.wait_for_function("([el, text]) => el.innerText !== text", arg=[handle, before],
+                               timeout=180_000)
+        after = handle.inner_text()
+        assert "many-run audit" in after and "IN" in after  # 16/16 IN, 0/16 OUT called member
+        time.sleep(0.5)
+        page.locator(".widget-image").last.scroll_into_view_if_needed()
+        path = _screenshot(page, "jupyterlab_09_audit_lab.png")
+        assert path.stat().st_size > 20_000
+        assert not page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']",
+                                has_text="Traceback").count(), "a cell printed a traceback"
+    finally:
+        context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
