@@ -23,6 +23,9 @@ from .signals import loss_score, min_k_pp_score, min_k_score, reference_score, z
 ATTACKS = ("loss", "zlib", "min_k", "min_k_pp", "reference", "blind")
 """The attacks on the random split, in the order they are reported."""
 
+CHECKPOINTS = (5, 10, 15, 20)
+"""Epochs whose weights the target keeps (notebook 11 and its panel read memorisation epoch by epoch)."""
+
 
 def sequence_scores(stats: TokenStats, texts: Sequence[str], *, k: float = 0.2,
                     reference_losses: np.ndarray | None = None) -> dict[str, np.ndarray]:
@@ -87,12 +90,14 @@ def reference_texts(corpus: LMCorpus, n_references: int, seed: int = 0) -> list[
 
 
 def lm_experiment(config: LMConfig | None = None, *, corpus: LMCorpus | None = None, n_references: int = 2,
-                  k: float = 0.2, seed: int = 0, progress: bool = True) -> LMReport:
+                  k: float = 0.2, seed: int = 0, checkpoints=CHECKPOINTS, progress: bool = True) -> LMReport:
     """Train the target and references (cached) and run every attack; see :class:`LMReport`.
 
     ``corpus`` defaults to :func:`~mia_edu.text.make_lm_corpus` with ``seed``; the target trains on
     ``corpus.training_texts`` with ``config`` (default :class:`LMConfig`); reference model j uses the
-    same recipe with its own seed on its own draw of the attacker's records.
+    same recipe with its own seed on its own draw of the attacker's records. ``checkpoints`` (epochs
+    below ``config.epochs`` only) are kept by every model, as :func:`~mia_edu.text.train_lm` keeps them,
+    so the notebook's target is the same cache entry.
     """
     config = LMConfig() if config is None else config
     corpus = make_lm_corpus(seed=seed) if corpus is None else corpus
@@ -100,8 +105,9 @@ def lm_experiment(config: LMConfig | None = None, *, corpus: LMCorpus | None = N
         raise TypeError(f"corpus must be an LMCorpus (make_lm_corpus), got {type(corpus).__name__}")
     if isinstance(n_references, bool) or not isinstance(n_references, int) or n_references < 1:
         raise ValueError(f"n_references must be an integer >= 1, got {n_references!r}")
+    keep = tuple(e for e in checkpoints if e < config.epochs)
     models = train_lm_many(config, [corpus.training_texts] + reference_texts(corpus, n_references, seed),
-                           progress=progress)
+                           checkpoints=keep, progress=progress)
     target, references = models[0], models[1:]
     texts, is_member = corpus.candidates()
     ref_losses = np.stack([ref.loss(texts) for ref in references])

@@ -246,6 +246,22 @@ class TrainedLM:
                     out[rows] = np.where(mask, value.numpy(), np.nan)
         return TokenStats(logp, mean, std)
 
+    def complete(self, prefix: str, max_chars: int = 80) -> str:
+        """The model's most likely continuation of ``prefix`` (greedy, one character at a time), up to
+        the end token or ``max_chars`` characters: a memorised record comes back word for word."""
+        check_int(max_chars, "max_chars", minimum=1)
+        tokens = torch.from_numpy(encode([prefix], "prefix")[:, :len(prefix) + 1])
+        out = []
+        with torch.no_grad(), single_thread():
+            logits, state = self.module.eval()(tokens)
+            for _ in range(max_chars):
+                nxt = int(logits[0, -1].argmax())
+                if nxt < 3:  # the end token (or padding / start, never trained as a target)
+                    break
+                out.append(CHARS[nxt - 3])
+                logits, state = self.module(torch.tensor([[nxt]]), state)
+        return "".join(out)
+
     def loss(self, texts: Sequence[str]) -> np.ndarray:
         """Mean per-token loss (nats) of each text: −mean log p."""
         return -np.nanmean(self.token_stats(texts).logp, axis=1)

@@ -14,6 +14,8 @@ rules they share: errors shown, figures updated in place, results cached by sett
   button → its log–log ROC against the loss threshold, and one candidate's IN/OUT Gaussians.
 - :func:`unlearning_lab` — notebook 07: method × forget size, run on a button with a progress bar →
   the attack's member rates on retain / forget / validation against retraining from scratch.
+- :func:`language_lab` — notebook 11: epochs (checkpoints of one cached run) and insertions → the
+  sequence attacks' log–log ROC, exposure by insertions, one canary's candidate PINs.
 """
 
 import importlib
@@ -29,6 +31,7 @@ _WHERE = {
     "BayesErrorLab": "bayes", "bayes_error_lab": "bayes",
     "UnlearningLab": "unlearning", "unlearning_lab": "unlearning",
     "ShadowLab": "shadow", "shadow_lab": "shadow",
+    "LanguageLab": "language", "language_lab": "language",
 }
 __all__ = list(_WHERE)
 
