@@ -339,5 +339,5 @@ def exposure_figure(curves: Mapping[str, tuple], *, n_candidates: int, title: st
     ax.set_ylabel("exposure (bits)")
     ax.set_title(title or "Exposure grows with every insertion of the secret")
     ax.grid(alpha=0.3, which="both")
-    ax.legend(frameon=False, fontsize=8, loc="lower right")
+    ax.legend(frameon=False, fontsize=8, loc="upper left")
     return fig

@@ -9,7 +9,15 @@
 
 from .blind import blind_scores
 from .corpus import Canary, LMCorpus, make_canaries, make_lm_corpus, make_records
-from .experiment import ATTACKS, CHECKPOINTS, LMReport, lm_experiment, reference_texts, sequence_scores
+from .experiment import (
+    ATTACKS,
+    CHECKPOINTS,
+    LMReport,
+    lm_experiment,
+    reference_texts,
+    sequence_scores,
+    train_references,
+)
 from .exposure import candidate_log_perplexities, exposure, exposure_from_rank, exposure_table, secret_rank
 from .model import CHARS, LMConfig, TokenStats, TrainedLM, encode, n_parameters, train_lm, train_lm_many
 from .signals import (
@@ -26,4 +34,4 @@ __all__ = ["ATTACKS", "CHARS", "CHECKPOINTS", "Canary", "LMConfig", "LMCorpus", 
            "TrainedLM", "blind_scores", "candidate_log_perplexities", "encode", "exposure", "exposure_from_rank",
            "exposure_table", "lm_experiment", "loss_score", "make_canaries", "make_lm_corpus", "make_records",
            "min_k_pp_score", "min_k_score", "n_parameters", "perplexity", "reference_score", "reference_texts",
-           "secret_rank", "sequence_scores", "train_lm", "train_lm_many", "zlib_entropy", "zlib_score"]
+           "secret_rank", "sequence_scores", "train_lm", "train_lm_many", "train_references", "zlib_entropy", "zlib_score"]

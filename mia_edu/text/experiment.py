@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..attacks.result import AttackResult, format_table
+from ..training.many import model_seeds
 from .blind import blind_scores
 from .corpus import LMCorpus, make_lm_corpus
 from .exposure import exposure_table
-from .model import LMConfig, TokenStats, TrainedLM, train_lm_many
+from .model import LMConfig, TokenStats, TrainedLM, train_lm, train_lm_many
 from .signals import loss_score, min_k_pp_score, min_k_score, reference_score, zlib_score
 
 ATTACKS = ("loss", "zlib", "min_k", "min_k_pp", "reference", "blind")
@@ -89,26 +90,33 @@ def reference_texts(corpus: LMCorpus, n_references: int, seed: int = 0) -> list[
             for _ in range(n_references)]
 
 
+def train_references(config: LMConfig, corpus: LMCorpus, n_references: int, *, seed: int = 0,
+                     progress: bool = True) -> list[TrainedLM]:
+    """The attacker's reference models: ``config`` with seeds ``model_seeds(config.seed, n + 1)[1:]``, each on
+    its own draw of the attacker's records (:func:`reference_texts`), trained several at once and cached."""
+    if isinstance(n_references, bool) or not isinstance(n_references, int) or n_references < 1:
+        raise ValueError(f"n_references must be an integer >= 1, got {n_references!r}")
+    seeds = [int(s) for s in model_seeds(config.seed, n_references + 1)[1:]]
+    return train_lm_many(config, reference_texts(corpus, n_references, seed), seeds=seeds, progress=progress)
+
+
 def lm_experiment(config: LMConfig | None = None, *, corpus: LMCorpus | None = None, n_references: int = 2,
                   k: float = 0.2, seed: int = 0, checkpoints=CHECKPOINTS, progress: bool = True) -> LMReport:
     """Train the target and references (cached) and run every attack; see :class:`LMReport`.
 
     ``corpus`` defaults to :func:`~mia_edu.text.make_lm_corpus` with ``seed``; the target trains on
     ``corpus.training_texts`` with ``config`` (default :class:`LMConfig`); reference model j uses the
-    same recipe with its own seed on its own draw of the attacker's records. ``checkpoints`` (epochs
-    below ``config.epochs`` only) are kept by every model, as :func:`~mia_edu.text.train_lm` keeps them,
-    so the notebook's target is the same cache entry.
+    same recipe with its own seed on its own draw of the attacker's records (:func:`train_references`).
+    The target keeps the weights after ``checkpoints`` epochs (those below ``config.epochs``), as
+    notebook 11 and its panel train it: the same cache entry.
     """
     config = LMConfig() if config is None else config
     corpus = make_lm_corpus(seed=seed) if corpus is None else corpus
     if not isinstance(corpus, LMCorpus):
         raise TypeError(f"corpus must be an LMCorpus (make_lm_corpus), got {type(corpus).__name__}")
-    if isinstance(n_references, bool) or not isinstance(n_references, int) or n_references < 1:
-        raise ValueError(f"n_references must be an integer >= 1, got {n_references!r}")
     keep = tuple(e for e in checkpoints if e < config.epochs)
-    models = train_lm_many(config, [corpus.training_texts] + reference_texts(corpus, n_references, seed),
-                           checkpoints=keep, progress=progress)
-    target, references = models[0], models[1:]
+    target = train_lm(config, corpus.training_texts, checkpoints=keep)
+    references = train_references(config, corpus, n_references, seed=seed, progress=progress)
     texts, is_member = corpus.candidates()
     ref_losses = np.stack([ref.loss(texts) for ref in references])
     scores = sequence_scores(target.token_stats(texts), texts, k=k, reference_losses=ref_losses)
