@@ -46,9 +46,21 @@ def run(args: argparse.Namespace) -> int:
     report = lm_experiment(LMConfig(seed=args.seed, **changes), n_references=args.references, seed=args.seed,
                            progress=args.progress)
     print(report.table())
-    cached = " (target loaded from the cache)" if report.target.from_cache else ""
-    print(f"target trained in {report.train_seconds:.1f} s{cached}; total {time.perf_counter() - started:.1f} s")
+    d = report.to_dict()
+    cached = ", loaded from the cache" if report.target.from_cache else ""
+    print(f"target trained in {d['train_seconds']:.1f} s ({d['train_cpu_seconds']:.1f} s CPU{cached}); "
+          f"total {time.perf_counter() - started:.1f} s")
     if args.json:
-        print(json.dumps({k: (round(v, 4) if isinstance(v, float) else v) if not isinstance(v, dict)
-                          else {kk: round(vv, 4) for kk, vv in v.items()} for k, v in report.to_dict().items()}))
+        print(json.dumps(_rounded(d)))
     return 0
+
+
+def _rounded(value, digits: int = 4):
+    """Floats in nested dicts and lists rounded for printing (NaN as null)."""
+    if isinstance(value, dict):
+        return {k: _rounded(v, digits) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v, digits) for v in value]
+    if isinstance(value, float):
+        return None if value != value else round(value, digits)
+    return value

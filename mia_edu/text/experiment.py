@@ -78,6 +78,7 @@ class LMReport:
         out["loss_shifted"] = metrics(self.shifted["loss_shifted"])
         out["exposure"] = [{"insertions": row["insertions"], "exposure": row["exposure"]} for row in self.exposure]
         out["train_seconds"] = self.train_seconds
+        out["train_cpu_seconds"] = float(self.target.history.get("cpu_seconds", [float("nan")])[0])
         return out
 
 

@@ -126,7 +126,8 @@ def fit_lm(config: LMConfig, tokens: np.ndarray, checkpoints: Sequence[int] = ()
 
     One CPU thread (:func:`mia_edu._threads.single_thread`), torch's RNG seeded locally. The history
     holds ``"train_loss"``: mean per-character loss (nats) of each epoch, and ``"seconds"``: the
-    training time (kept in the cache, so a cached model still says how long it took). ``checkpoints``: epochs after
+    training time (wall clock) and ``"cpu_seconds"`` (this process's CPU time: the wall time it would
+    take on an idle core), kept in the cache, so a cached model still says how long it took. ``checkpoints``: epochs after
     which a copy of the weights is kept (returned as ``{epoch: weights}``), so one run shows every
     stage of memorisation.
     """
@@ -140,7 +141,7 @@ def fit_lm(config: LMConfig, tokens: np.ndarray, checkpoints: Sequence[int] = ()
         gen = torch.Generator().manual_seed(config.seed)
         n, bs = len(data), min(config.batch_size, len(data))
         history = np.zeros(config.epochs)
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         module.train()
         for epoch in range(config.epochs):
             order = torch.randperm(n, generator=gen)
@@ -160,7 +161,8 @@ def fit_lm(config: LMConfig, tokens: np.ndarray, checkpoints: Sequence[int] = ()
             if epoch + 1 in keep:
                 snapshots[epoch + 1] = _arrays(module)
     module.eval()
-    return module, {"train_loss": history, "seconds": np.array([time.perf_counter() - started])}, snapshots
+    return module, {"train_loss": history, "seconds": np.array([time.perf_counter() - started]),
+                    "cpu_seconds": np.array([time.process_time() - cpu_started])}, snapshots
 
 
 def _arrays(module: nn.Module) -> dict[str, np.ndarray]:
