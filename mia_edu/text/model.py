@@ -60,7 +60,7 @@ class LMConfig:
     Attributes
     ----------
     epochs : passes over the training texts. More epochs, more memorisation.
-    hidden : GRU state size. Larger, more capacity (hidden 128: ≈66,000 parameters; 256: ≈240,000).
+    hidden : GRU state size. Larger, more capacity (hidden 64: 25,703 parameters; 128: 73,639; 256: 243,239).
     embed : size of the character embedding.
     layers : stacked GRU layers.
     lr : Adam learning rate.
