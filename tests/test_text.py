@@ -190,6 +190,19 @@ def test_cache_checkpoints_and_routes_give_the_same_weights(tiny_lm):
             torch.testing.assert_close(a, b, rtol=0, atol=0)
 
 
+def test_references_inside_a_joblib_backend_context_are_the_same_models():
+    """train_lm_many goes through train_many's joblib routing: a backend context gets the tasks."""
+    import joblib
+
+    texts = [make_records(40, seed=s) for s in (1, 2)]
+    default = train_lm_many(TINY, texts, use_cache=False, progress=False)
+    with joblib.parallel_backend("threading", n_jobs=2):
+        threaded = train_lm_many(TINY, texts, use_cache=False, progress=False)
+    for a, b in zip(default, threaded):
+        for x, y in zip(a.module.state_dict().values(), b.module.state_dict().values()):
+            torch.testing.assert_close(x, y, rtol=0, atol=0)
+
+
 def test_config_and_argument_errors():
     with pytest.raises(ValueError, match="lr"):
         LMConfig(lr=0)
