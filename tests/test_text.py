@@ -181,6 +181,14 @@ def test_cache_checkpoints_and_routes_give_the_same_weights(tiny_lm):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
     with pytest.raises(ValueError, match="checkpoints"):
         full.at_epoch(2)
+    # checkpoints survive the disk cache
+    stored = train_lm(cfg, make_records(64, seed=5), checkpoints=(1, 2))
+    loaded = train_lm(cfg, make_records(64, seed=5), checkpoints=(1, 2))
+    assert loaded.from_cache and loaded.checkpoints == (1, 2) and not stored.from_cache
+    for e in (1, 2):
+        for a, b in zip(stored.at_epoch(e).module.state_dict().values(), loaded.at_epoch(e).module.state_dict().values()):
+            torch.testing.assert_close(a, b, rtol=0, atol=0)
+    assert loaded.history["cpu_seconds"][0] > 0
     # two references in worker processes = the same two trained one after the other
     jobs_texts = [make_records(40, seed=s) for s in (1, 2)]
     par = train_lm_many(TINY, jobs_texts, use_cache=False, progress=False)

@@ -24,7 +24,7 @@ from .. import cache
 from .._threads import single_thread
 from .._validation import check_int
 from ..training.many import model_seeds, run_jobs
-from ..training.single import _GLOBAL_RNG
+from ..training.single import _GLOBAL_RNG, save_cached
 
 PAD, BOS, EOS = 0, 1, 2
 CHARS = " '-,.:0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -272,21 +272,23 @@ class TrainedLM:
 def lm_key(config: LMConfig, tokens: np.ndarray, checkpoints: tuple[int, ...] = ()) -> str:
     """Disk-cache key of one trained language model: its config (seed included), training tokens and
     kept checkpoints."""
-    return cache.make_key("charlm-v1", config, tokens, checkpoints)
+    return cache.make_key("charlm-v2", config, tokens, checkpoints)
 
 
 def _load(key: str, config: LMConfig) -> TrainedLM | None:
+    """The entry :func:`_save` stored (the layout of :func:`mia_edu.training.single.save_cached`), or None."""
     hit = cache.load("models", key)
     if hit is None:
         return None
-    groups: dict[str, dict[str, np.ndarray]] = {}
+    weights: dict[str, dict[str, np.ndarray]] = {}  # "" = the final weights, "e5" = after epoch 5, ...
     for name, value in hit.items():
-        group, _, rest = name.partition("/")
-        groups.setdefault(group, {})[rest] = value
+        if name.startswith("w/"):
+            group, _, rest = name[2:].rpartition("/") if name.count("/") > 1 else ("", "", name[2:])
+            weights.setdefault(group, {})[rest] = value
     try:
-        module = _module(config, groups.pop("w"))
-        history = groups.pop("h")
-        snapshots = {int(g[1:]): v for g, v in groups.items() if g.startswith("e")}
+        module = _module(config, weights.pop(""))
+        history = {k[2:]: v for k, v in hit.items() if k.startswith("h/")}
+        snapshots = {int(g[1:]): v for g, v in weights.items()}
         for arrays in snapshots.values():
             _module(config, arrays)  # a broken snapshot is a miss too
     except (RuntimeError, KeyError, ValueError, TypeError):
@@ -295,10 +297,9 @@ def _load(key: str, config: LMConfig) -> TrainedLM | None:
 
 
 def _save(key: str, state, history, snapshots) -> None:
-    stored = {f"w/{k}": v for k, v in state.items()}
-    stored.update({f"h/{k}": v for k, v in history.items()})
-    stored.update({f"e{e}/{k}": v for e, arrays in snapshots.items() for k, v in arrays.items()})
-    cache.save("models", key, stored)
+    """Weights, history and snapshots (as ``e<epoch>/<name>``) through the package's model cache."""
+    save_cached(key, {**state, **{f"e{e}/{k}": v for e, arrays in snapshots.items() for k, v in arrays.items()}},
+                history)
 
 
 def _fit_job(config: LMConfig, tokens: np.ndarray, checkpoints: tuple[int, ...], parent_pid: int):
