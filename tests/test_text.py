@@ -264,3 +264,16 @@ def test_cli_json_last_line(capsys):
         assert set(d[key]) == {"auc", "tpr_at_1%", "tpr_at_0.1%"}, key
     assert [row["insertions"] for row in d["exposure"]] == [0, 1, 2, 4, 8, 16]
     assert d["train_seconds"] > 0
+
+
+def test_text_figures_have_labels_and_the_promised_axes():
+    from mia_edu import plots
+
+    fig = plots.exposure_figure({"target": ([0, 1, 4], [0.2, 5.0, 16.6])}, n_candidates=10 ** 5)
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "symlog" and ax.get_xlabel() and ax.get_ylabel()
+    assert any(np.allclose(line.get_ydata(), np.log2(1e5)) for line in ax.lines)  # the maximum drawn
+    fig = plots.token_loss_figure({"member": "Ada", "non-member": "Xu"},
+                                  {"member": np.array([0.1, 0.2, 0.3, 0.4]), "non-member": np.array([1.0, 2.0, 0.5])})
+    assert len(fig.axes) == 2 and [len(a.patches) for a in fig.axes] == [4, 3]  # characters + end
+    assert "0.25" in fig.axes[0].get_title(loc="left")
