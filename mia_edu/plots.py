@@ -334,7 +334,7 @@ def exposure_figure(curves: Mapping[str, tuple], *, n_candidates: int, title: st
     ax.set_xscale("symlog", linthresh=1)
     all_r = sorted({int(v) for r, _ in curves.values() for v in r})
     ax.set_xticks(all_r, [str(v) for v in all_r])
-    ax.set_ylim(0, top * 1.08)
+    ax.set_ylim(0, top * 1.3)  # room for the legend above the maximum
     ax.set_xlabel("times the canary was inserted in the training text (r)")
     ax.set_ylabel("exposure (bits)")
     ax.set_title(title or "Exposure grows with every insertion of the secret")
