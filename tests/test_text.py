@@ -20,8 +20,8 @@ from mia_edu.attacks import AttackResult
 from mia_edu.text.blind import blind_scores
 from mia_edu.text.corpus import Canary, make_canaries, make_lm_corpus, make_records
 from mia_edu.text.experiment import ATTACKS, lm_experiment, sequence_scores
-from mia_edu.text.exposure import candidate_log_perplexities, exposure, exposure_from_rank
 from mia_edu.text.model import LMConfig, encode, fit_lm, train_lm, train_lm_many
+from mia_edu.text.secret_sharer import candidate_log_perplexities, exposure, exposure_from_rank
 from mia_edu.text.signals import (
     loss_score,
     min_k_pp_score,
@@ -277,3 +277,19 @@ def test_text_figures_have_labels_and_the_promised_axes():
                                   {"member": np.array([0.1, 0.2, 0.3, 0.4]), "non-member": np.array([1.0, 2.0, 0.5])})
     assert len(fig.axes) == 2 and [len(a.patches) for a in fig.axes] == [4, 3]  # characters + end
     assert "0.25" in fig.axes[0].get_title(loc="left")
+
+
+def test_package_names_resolve_lazily_to_the_functions():
+    """``from mia_edu.text import X`` gives the function whatever was imported before (no submodule
+    shadows a public name), and the command line's parser does not import torch or scikit-learn."""
+    import subprocess
+    import sys
+
+    import mia_edu.text as text
+
+    for name in text.__all__:
+        obj = getattr(text, name)
+        assert not isinstance(obj, type(text)), f"mia_edu.text.{name} is a module"
+    code = "import sys, mia_edu.__main__ as m; m.build_parser(); print('torch' in sys.modules, 'sklearn' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["False", "False"]

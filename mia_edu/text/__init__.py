@@ -3,35 +3,37 @@
 - :mod:`~mia_edu.text.corpus` — generated patient records and Secret-Sharer canaries;
 - :mod:`~mia_edu.text.model` — a character-level GRU, its recipe :class:`LMConfig`, cached training;
 - :mod:`~mia_edu.text.signals` — sequence scores: loss, zlib ratio, Min-K %, Min-K %++, reference;
-- :mod:`~mia_edu.text.exposure` — the exact exposure of a canary;
+- :mod:`~mia_edu.text.secret_sharer` — the exact exposure of a canary (Carlini et al. 2019);
 - :mod:`~mia_edu.text.experiment` — every attack on one target, as ``python -m mia_edu lm`` prints it.
 """
 
-from .blind import blind_scores
-from .corpus import Canary, LMCorpus, make_canaries, make_lm_corpus, make_records
-from .experiment import (
-    ATTACKS,
-    CHECKPOINTS,
-    LMReport,
-    lm_experiment,
-    reference_texts,
-    sequence_scores,
-    train_references,
-)
-from .exposure import candidate_log_perplexities, exposure, exposure_from_rank, exposure_table, secret_rank
-from .model import CHARS, LMConfig, TokenStats, TrainedLM, encode, n_parameters, train_lm, train_lm_many
-from .signals import (
-    loss_score,
-    min_k_pp_score,
-    min_k_score,
-    perplexity,
-    reference_score,
-    zlib_entropy,
-    zlib_score,
-)
+import importlib
 
-__all__ = ["ATTACKS", "CHARS", "CHECKPOINTS", "Canary", "LMConfig", "LMCorpus", "LMReport", "TokenStats",
-           "TrainedLM", "blind_scores", "candidate_log_perplexities", "encode", "exposure", "exposure_from_rank",
-           "exposure_table", "lm_experiment", "loss_score", "make_canaries", "make_lm_corpus", "make_records",
-           "min_k_pp_score", "min_k_score", "n_parameters", "perplexity", "reference_score", "reference_texts",
-           "secret_rank", "sequence_scores", "train_lm", "train_lm_many", "train_references", "zlib_entropy", "zlib_score"]
+# Public names and the module that defines each, imported on first use: ``python -m mia_edu`` reads
+# the ``lm`` command's parser from :mod:`mia_edu.text.cli` without importing torch or scikit-learn.
+_WHERE = {
+    "blind_scores": "blind",
+    "Canary": "corpus", "LMCorpus": "corpus", "make_canaries": "corpus", "make_lm_corpus": "corpus",
+    "make_records": "corpus",
+    "ATTACKS": "experiment", "CHECKPOINTS": "experiment", "LMReport": "experiment", "lm_experiment": "experiment",
+    "reference_texts": "experiment", "sequence_scores": "experiment", "train_references": "experiment",
+    "candidate_log_perplexities": "secret_sharer", "exposure": "secret_sharer", "exposure_from_rank": "secret_sharer",
+    "exposure_table": "secret_sharer", "secret_rank": "secret_sharer",
+    "CHARS": "model", "LMConfig": "model", "TokenStats": "model", "TrainedLM": "model", "encode": "model",
+    "n_parameters": "model", "train_lm": "model", "train_lm_many": "model",
+    "loss_score": "signals", "min_k_pp_score": "signals", "min_k_score": "signals", "perplexity": "signals",
+    "reference_score": "signals", "zlib_entropy": "signals", "zlib_score": "signals",
+}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        value = getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_WHERE))

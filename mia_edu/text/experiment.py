@@ -17,8 +17,8 @@ from ..attacks.result import AttackResult, format_table
 from ..training.many import model_seeds
 from .blind import blind_scores
 from .corpus import LMCorpus, make_lm_corpus
-from .exposure import exposure_table
 from .model import LMConfig, TokenStats, TrainedLM, train_lm, train_lm_many
+from .secret_sharer import exposure_table
 from .signals import loss_score, min_k_pp_score, min_k_score, reference_score, zlib_score
 
 ATTACKS = ("loss", "zlib", "min_k", "min_k_pp", "reference", "blind")
