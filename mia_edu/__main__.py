@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 
 from .defences.cli import add_parser as _add_defend
 from .dp_audit import add_parser as _add_dp_audit
+from .text.cli import add_parser as _add_lm
 
 
 def _int_at_least(minimum: int) -> Callable[[str], int]:
@@ -152,7 +153,7 @@ def _run_unlearn(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS: list[Callable] = [_add_audit, _add_unlearn, _add_defend, _add_dp_audit]
+COMMANDS: list[Callable] = [_add_audit, _add_unlearn, _add_defend, _add_dp_audit, _add_lm]
 """Each entry adds one subcommand to the parser (see the module docstring)."""
 
 

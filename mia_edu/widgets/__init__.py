@@ -18,6 +18,8 @@ rules they share: errors shown, figures updated in place, results cached by sett
   privacy–utility frontier (LiRA's TPR at 1 % FPR vs test accuracy) and the ROC under the DP ceiling.
 - :func:`audit_lab` — notebook 09: many-run or one-run audit × trials × canary kind × DP noise, run on
   a button → the ε lower bound against the accountant's ε and a perfect attack's ceiling.
+- :func:`language_lab` — notebook 11: epochs (checkpoints of one cached run) and insertions → the
+  sequence attacks' log–log ROC, exposure by insertions, one canary's candidate PINs.
 """
 
 import importlib
@@ -35,6 +37,7 @@ _WHERE = {
     "ShadowLab": "shadow", "shadow_lab": "shadow",
     "DefencesLab": "defences", "defences_lab": "defences",
     "AuditLab": "audit", "audit_lab": "audit",
+    "LanguageLab": "language", "language_lab": "language",
 }
 __all__ = list(_WHERE)
 
