@@ -195,3 +195,19 @@ def test_pareto_and_recipes():
 def test_bad_input_is_refused(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_defend_command_prints_json_keyed_by_defence(capsys):
+    from mia_edu.__main__ import main
+
+    assert main(["defend", "--dataset", "digits", "--defences", "none,weight_decay", "--references", "2",
+                 "--members", "100", "--json", "--no-progress"]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    data = json.loads(out[-1])
+    assert list(data) == ["none", "weight_decay"] and len(data["weight_decay"]) == 3
+    assert all(tuple(row) == COLUMNS for rows in data.values() for row in rows)
+    assert any(line.startswith("defence") for line in out)  # the table came first
+    with pytest.raises(SystemExit) as stop:
+        main(["defend", "--defences", "nope"])
+    assert stop.value.code == 2
+    assert "defence must be one of" in capsys.readouterr().err

@@ -76,6 +76,9 @@ def test_lab_takes_a_computed_table_and_bad_input():
                                      base_config=TINY.base, n_reference=2, dp_epochs=5, progress=False)
     lab = DefencesLab(table=table, defence="none")
     assert lab.result is table.points[0]  # a cache hit: the notebook's frontier is reused
+    off_grid = DefencesLab(TINY, defence="dp_sgd", strength=16.0, run_at_start=False)
+    assert off_grid.strength.options == ("0.5", "1", "4", "16") and off_grid.strength.value == "16"
+    assert off_grid.strengths("early_stopping", extra=3) == [40, 10, 3, 1]  # weak → strong
     with pytest.raises(ValueError, match="defence must be one of"):
         DefencesLab(TINY, defence="nope", run_at_start=False)
     with pytest.raises(TypeError, match="table"):

@@ -72,7 +72,7 @@ class DefencesLab(Panel):
         self.strength.observe(self.guard(lambda change: self._on_strength()), names="value")
         self.run_button.on_click(self.guard(self.run))
         self.figure = Figure(figsize=(12.0, 4.4))
-        self.figure.subplots_adjust(left=0.06, right=0.99, bottom=0.13, top=0.9, wspace=0.22)
+        self.figure.subplots_adjust(left=0.06, right=0.99, bottom=0.13, top=0.88, wspace=0.28)
         self._assemble(columns([self.defence, self.strength, self.knob, self.run_button],
                                [self.readout], widths=["330px", "540px"]))
         self._set_status("pick a defence and a strength, then press “train & attack”")
@@ -82,12 +82,24 @@ class DefencesLab(Panel):
     # ---- controls ------------------------------------------------------------------------------
     def _set_strengths(self, strength=None) -> None:
         d = DEFENCES[self.defence.value]
-        self._strengths = {_fmt(s): s for s in d.strengths}  # slider label → strength
-        value = strength if strength in d.strengths else d.strengths[-1]
+        strengths = self.strengths(d.name, extra=strength)
+        self._strengths = {_fmt(s): s for s in strengths}  # slider label → strength
+        value = strength if strength in strengths else d.strengths[-1]
         self.strength.options = list(self._strengths)
         self.strength.value = _fmt(value)
-        self.strength.disabled = len(d.strengths) == 1
+        self.strength.disabled = len(strengths) == 1
         self.knob.value = f"<span style='color:#555'>{d.knob}; {d.paper}</span>"
+
+    def strengths(self, defence: str, extra=None) -> list:
+        """The slider's strengths for ``defence``: its defaults, those already computed and ``extra``,
+        weak → strong (the direction of the defaults: early stopping's patience falls)."""
+        d = DEFENCES[defence]
+        if d.strengths == (None,):
+            return [None]
+        found = {k[1] for k in self.cache if k[0] == defence} | set(d.strengths)
+        if extra is not None:
+            found.add(float(extra) if defence != "early_stopping" else int(extra))
+        return sorted(found, reverse=d.strengths[0] > d.strengths[-1])
 
     def _key(self):
         return (self.defence.value, self._strengths[self.strength.value])
@@ -136,7 +148,11 @@ class DefencesLab(Panel):
         fig = self.figure
         fig.clear()
         ax_front, ax_roc = fig.subplots(1, 2)
-        draw_frontier(ax_front, self.points(), highlight=point)
+        points = self.points()
+        draw_frontier(ax_front, points, highlight=point)
+        # fixed, readable axes: every TPR from 1/n to 1, accuracy from 0 (points accumulate as you explore)
+        ax_front.set_xlim(0.7 / int((~point.is_member).sum()), 1.0)
+        ax_front.set_ylim(0.0, min(1.0, max(p.test_acc for p in points) + 0.1))
         ax_front.set_title("every point computed so far; ringed: this setting", fontsize=10)
         draw_dp_roc(ax_roc, point)
         ax_roc.set_title(roc_title(point), fontsize=10)
