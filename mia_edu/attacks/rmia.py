@@ -215,7 +215,8 @@ class RMIA:
             y_population=None) -> RMIA:
         """Train the reference models on halves of the pool (or on explicit ``subsets``) and keep the
         population ``z`` (default: the pool itself; z that a reference model trained on count as IN
-        for it, so offline ``Pr_OUT(z)`` uses only the models that did not)."""
+        for it, so offline ``Pr_OUT(z)`` uses only the models that did not, and a z that every
+        reference model trained on, e.g. half the pool with one model, is left out)."""
         config = self._check_params()
         self.reference_ = ReferenceBank.fit(config, X_pool, y_pool, self.n_reference, self.seed, subsets=subsets,
                                             n_classes=n_classes, device=self.device, n_jobs=self.n_jobs,
@@ -229,8 +230,15 @@ class RMIA:
         Xz, yz = self.reference_.check_queries(X_population, y_population)
         if len(Xz) == 0:
             raise ValueError("X_population is empty; RMIA compares each query with population samples z")
+        logits_z, in_z = self.reference_.logits_and_mask(Xz, yz)
+        if not self.online:  # offline Pr_OUT(z) needs a model that did not train on z: keep only those z
+            keep = (~in_z).any(axis=0)
+            if not keep.any():
+                raise ValueError("every population sample was trained on by every reference model; offline RMIA "
+                                 "needs population samples outside the reference models' training sets")
+            Xz, yz, logits_z, in_z = Xz[keep], yz[keep], logits_z[:, keep], in_z[:, keep]
         self.population_ = (Xz, yz)
-        logits_z, self._in_z = self.reference_.logits_and_mask(Xz, yz)
+        self._in_z = in_z
         self._p_ref_z = true_class_prob(logits_z, yz)
         if self.online or not (isinstance(self.offline_a, str)):
             self.offline_a_ = DEFAULT_A if self.online else float(self.offline_a)
