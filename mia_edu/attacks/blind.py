@@ -26,7 +26,7 @@ from ._base import SignalAttack
 class BlindAttack(SignalAttack):
     """A classifier on the *inputs* alone (never the model's outputs) that predicts membership.
 
-    A scikit-learn estimator: ``fit(X, is_member)``, ``decision_function(X)`` (higher = more
+    A scikit-learn estimator: ``fit(X, is_member)`` (scikit-learn calls it ``y``), ``decision_function(X)`` (higher = more
     likely a member), ``predict``, ``score`` (ROC AUC). ``X`` is whatever describes a sample
     without the model: its features, with the label as a last column if you like.
 
@@ -45,9 +45,9 @@ class BlindAttack(SignalAttack):
     def __init__(self, estimator=None):
         self.estimator = estimator
 
-    def fit(self, X, is_member) -> BlindAttack:
-        """Fit the classifier to tell members from non-members by their inputs."""
-        X, member = self._validate_fit(X, is_member)
+    def fit(self, X, y) -> BlindAttack:
+        """Fit the classifier to tell members (``y`` = ``is_member``) from non-members by their inputs."""
+        X, member = self._validate_fit(X, y)
         est = HistGradientBoostingClassifier(max_iter=100, random_state=0) if self.estimator is None \
             else clone(self.estimator)
         if not hasattr(est, "fit"):

@@ -388,3 +388,28 @@ def train_many_recipe(recipe: Recipe, X: np.ndarray, y: np.ndarray, subsets: np.
                       use_cache: bool = True) -> RecipeBank:
     """The :func:`mia_edu.training.train_many` route for scikit-learn and callable recipes (checked inputs)."""
     return RecipeBank(recipe, X, y, subsets, seeds, X.shape[1], n_classes, n_jobs, progress, use_cache)
+
+
+MODELS = ("mlp", "cnn1d", "random_forest", "logistic", "knn")
+"""The named recipes of :func:`named_recipe` (``python -m mia_edu audit --model``)."""
+
+
+def named_recipe(name: str, *, seed: int = 0) -> Recipe:
+    """A recipe by name: ``"mlp"`` (``TrainConfig()``), ``"cnn1d"`` (``TrainConfig(arch="cnn1d")``),
+    ``"random_forest"`` (100 trees, scikit-learn's defaults: grown until leaves are pure),
+    ``"logistic"`` (multinomial logistic regression, ``C=1``) or ``"knn"`` (5 nearest neighbours).
+    Notebook 10 compares them: the forest and k-NN leak far more than their test accuracy suggests."""
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.neighbors import KNeighborsClassifier
+
+    if name == "mlp":
+        return TrainConfig(seed=seed)
+    if name == "cnn1d":
+        return TrainConfig(arch="cnn1d", seed=seed)
+    estimators = {"random_forest": lambda: RandomForestClassifier(n_estimators=100),
+                  "logistic": lambda: LogisticRegression(max_iter=1000),
+                  "knn": lambda: KNeighborsClassifier(n_neighbors=5)}
+    if name not in estimators:
+        raise ValueError(f"model must be one of {MODELS}, got {name!r}")
+    return SklearnRecipe(estimators[name](), seed=seed, name=name)
