@@ -81,7 +81,6 @@ def _add_audit(subparsers) -> None:
 def _run_audit(args: argparse.Namespace) -> int:
     from .attacks.audit import audit
     from .training import TrainConfig
-
     from .training.recipes import named_recipe
 
     changes = {}
