@@ -105,16 +105,16 @@ class LabelOnlyAttack:
             raise RuntimeError("this LabelOnlyAttack is not fitted yet; call fit(X) first")
         X = check_features(X, "X", n_features=self.n_features_in_)
         rng = rng_from(self.seed)
-        shifts = self._shifts(rng)
+        shifted = self.perturbation in ("shift", "both")
+        noisy = self.perturbation in ("noise", "both")
+        shifts = self._shifts(rng) if shifted else None
+        # one draw for all queries: noise[q] is query q's noise (the same stream a student's
+        # rng.standard_normal((n_queries,) + X.shape) gives, so the notebook's hand version matches)
+        noise = rng.standard_normal((self.n_queries,) + X.shape).astype(np.float32) if noisy else None
         out = np.empty((self.n_queries,) + X.shape, np.float32)
         for q in range(self.n_queries):
-            xq = X
-            if self.perturbation in ("shift", "both"):
-                xq = np.roll(xq, int(shifts[q]), axis=1)
-            if self.perturbation in ("noise", "both"):
-                noise = rng.standard_normal(X.shape).astype(np.float32)
-                xq = xq + self.noise_scale * self.scale_ * noise
-            out[q] = xq
+            xq = np.roll(X, int(shifts[q]), axis=1) if shifted else X
+            out[q] = xq + self.noise_scale * self.scale_ * noise[q] if noisy else xq
         return out
 
     def correct(self, target, X, y) -> np.ndarray:

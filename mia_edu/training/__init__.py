@@ -8,7 +8,16 @@ the same way (notebook 10).
 """
 
 from .many import ModelBank, choose_route, model_seeds, train_many
-from .recipes import CallableRecipe, RecipeBank, RecipeModel, SklearnRecipe, as_recipe, fit_recipe, model_logits
+from .recipes import (
+    CallableRecipe,
+    RecipeBank,
+    RecipeModel,
+    SklearnRecipe,
+    as_recipe,
+    fit_recipe,
+    model_logits,
+    named_recipe,
+)
 from .single import (
     TrainConfig,
     TrainedModel,
@@ -21,4 +30,5 @@ from .single import (
 
 __all__ = ["TrainConfig", "TrainedModel", "train", "fit_module", "check_features", "state_to_arrays",
            "arrays_to_state", "train_many", "ModelBank", "choose_route", "model_seeds",
-           "SklearnRecipe", "CallableRecipe", "RecipeBank", "RecipeModel", "as_recipe", "fit_recipe", "model_logits"]
+           "SklearnRecipe", "CallableRecipe", "RecipeBank", "RecipeModel", "as_recipe", "fit_recipe", "model_logits",
+           "named_recipe"]
