@@ -73,6 +73,10 @@ def _add_audit(subparsers) -> None:
                    help="LiRA reference models, online and offline (at least 2; default: %(default)s); "
                         "the shadow attack uses as many shadow models")
     p.add_argument("--seed", type=_int_at_least(0), default=0, help="split and training seed (default: %(default)s)")
+    p.add_argument("--shift", type=_non_negative_float, default=0.0,
+                   help="draw members and non-members differently on purpose (strength of the selection on each "
+                        "sample's mean; 0 = a proper random split, the default): the blind baseline then scores "
+                        "above chance")
     p.add_argument("--json", action="store_true", help="also print the metrics as one JSON object on the last line")
     p.add_argument("--no-progress", dest="progress", action="store_false", help="hide the progress bars")
     p.set_defaults(run=_run_audit)
@@ -92,7 +96,7 @@ def _run_audit(args: argparse.Namespace) -> int:
     if changes and not isinstance(config, TrainConfig):
         raise ValueError(f"--epochs and --weight-decay apply to --model mlp or cnn1d, not {args.model}")
     report = audit(args.dataset, config.replace(**changes) if changes else config, n_reference=args.references,
-                   seed=args.seed, progress=args.progress)
+                   seed=args.seed, progress=args.progress, shift=args.shift)
     print(report.table())
     if args.json:  # 4 decimals: finer than 1 / 2,500 non-members, the resolution of a TPR at low FPR
         print(json.dumps(_rounded(report.to_dict())))

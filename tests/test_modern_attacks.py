@@ -284,3 +284,30 @@ def test_compare_by_reference_count_runs_every_variant(world):
     rows = reference_count_rows(res)
     assert [r["k"] for r in rows] == sorted(r["k"] for r in rows)
     assert all(0 <= r["auc"] <= 1 for r in rows)
+
+
+def test_cli_audit_model_choice_and_its_errors(capsys):
+    from mia_edu.__main__ import build_parser, main
+
+    parser = build_parser()
+    assert parser.parse_args(["audit"]).model == "mlp"
+    assert parser.parse_args(["audit", "--model", "random_forest"]).model == "random_forest"
+    with pytest.raises(SystemExit):
+        parser.parse_args(["audit", "--model", "svm"])
+    with pytest.raises(SystemExit) as exc:
+        main(["audit", "--model", "knn", "--epochs", "5", "--no-progress"])
+    assert exc.value.code == 2 and "--epochs and --weight-decay apply to --model mlp or cnn1d" in capsys.readouterr().err
+
+
+def test_audit_blind_baseline_null_on_the_proper_split_and_high_on_a_shifted_one():
+    from mia_edu.attacks import audit
+
+    cfg = TrainConfig(epochs=5, hidden=32)
+    proper = audit("digits", cfg, n_reference=2, progress=False)
+    n1, n0 = proper.settings["n_members"], proper.settings["n_non_members"]
+    assert abs(proper.results["blind"].auc - 0.5) < 3 * metrics.auc_null_std(n1, n0)
+    shifted = audit("digits", cfg, n_reference=2, progress=False, shift=2.0)
+    assert shifted.results["blind"].auc > 0.75 and shifted.settings["shift"] == 2.0
+    assert shifted.to_dict()["references"]["rmia_offline"] == 2
+    with pytest.raises(ValueError, match="shift"):
+        audit("digits", cfg, n_reference=2, progress=False, shift=-1.0)

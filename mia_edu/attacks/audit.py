@@ -51,7 +51,7 @@ from tqdm.auto import tqdm
 from .._validation import check_int
 from ..data import load_dataset
 from ..signals import SIGNALS, compute_signals
-from ..splits import make_split
+from ..splits import make_shifted_split, make_split
 from ..training import TrainConfig, train
 from ..training.recipes import named_recipe
 from ._reference import check_recipe
@@ -135,7 +135,7 @@ def _cross_fitted(attack, S: np.ndarray, is_member: np.ndarray, seed: int) -> np
 def audit(dataset: str = "mnist1d", config=None, *, model: str | None = None, n_samples: int | None = None,
           train_size: int | None = None, holdout_size: int | None = None, shadow_size: int | None = None,
           n_reference: int = 16, n_shadow: int | None = None, seed: int = 0, device: str = "cpu",
-          n_jobs: int | None = None, progress: bool = True) -> AuditReport:
+          n_jobs: int | None = None, progress: bool = True, shift: float = 0.0) -> AuditReport:
     """Train a target and run every attack of the course against it.
 
     Parameters
@@ -163,6 +163,12 @@ def audit(dataset: str = "mnist1d", config=None, *, model: str | None = None, n_
     device, n_jobs : passed to the training functions.
     progress : bool
         Show progress bars (over the stages, and over the models being trained) on stderr.
+    shift : float >= 0
+        0 (default): a proper random split. Above 0, a deliberately *shifted* split
+        (:func:`mia_edu.splits.make_shifted_split` on each sample's mean feature, this strength):
+        members and the attacker's pool favour low means, non-members high ones. The blind
+        baseline then scores well above chance, and every attack's number mixes membership with
+        the shift (notebook 10).
 
     Returns
     -------
@@ -193,7 +199,13 @@ def audit(dataset: str = "mnist1d", config=None, *, model: str | None = None, n_
     train_size = n // 4 if train_size is None else train_size
     holdout_size = n // 4 if holdout_size is None else holdout_size
     shadow_size = n - train_size - holdout_size if shadow_size is None else shadow_size
-    split = make_split(n, train_size=train_size, holdout_size=holdout_size, shadow_size=shadow_size, seed=seed)
+    if isinstance(shift, bool) or not isinstance(shift, int | float) or not np.isfinite(shift) or shift < 0:
+        raise ValueError(f"shift must be a finite number >= 0, got {shift!r}")
+    if shift > 0:
+        split = make_shifted_split(ds.X.mean(axis=1), train_size=train_size, holdout_size=holdout_size,
+                                   shadow_size=shadow_size, strength=float(shift), seed=seed)
+    else:
+        split = make_split(n, train_size=train_size, holdout_size=holdout_size, shadow_size=shadow_size, seed=seed)
     if len(split.shadow) < 2:
         raise ValueError(f"shadow_size must be at least 2 (the attacker's pool), got {len(split.shadow)}")
     idx, is_member = split.evaluation()
@@ -268,7 +280,7 @@ def audit(dataset: str = "mnist1d", config=None, *, model: str | None = None, n_
     settings = {"dataset": ds.name, "n_members": len(split.train), "n_non_members": len(split.holdout),
                 "n_shadow_pool": len(split.shadow), "n_shadow": n_shadow, "n_reference": n_reference,
                 "seed": seed, "config": target_config, "model": model or _recipe_name(target_config),
-                "offline_a": rmia_off.offline_a_, "label_only_queries": label_only.n_queries,
+                "offline_a": rmia_off.offline_a_, "shift": float(shift), "label_only_queries": label_only.n_queries,
                 "references": {"shadow": n_shadow, "lira_online": n_reference, "lira_offline": n_reference,
                                "rmia": n_reference, "rmia_offline": n_reference, "label_only": 0, "blind": 0}}
     return AuditReport(results, target_info, time.perf_counter() - start, settings)
