@@ -311,3 +311,18 @@ def test_audit_blind_baseline_null_on_the_proper_split_and_high_on_a_shifted_one
     assert shifted.to_dict()["references"]["rmia_offline"] == 2
     with pytest.raises(ValueError, match="shift"):
         audit("digits", cfg, n_reference=2, progress=False, shift=-1.0)
+
+
+def test_recipe_bank_gives_the_same_models_on_every_route():
+    import joblib
+
+    ds = load_dataset("digits", n_samples=300)
+    subsets = random_subsets(len(ds), 3, seed=0)
+    rf = RandomForestClassifier(n_estimators=5)
+    kw = dict(progress=False, use_cache=False)
+    here = train_many(rf, ds.X, ds.y, subsets, n_jobs=1, **kw).logits(ds.X[:40])
+    workers = train_many(rf, ds.X, ds.y, subsets, n_jobs=2, **kw).logits(ds.X[:40])      # loky processes
+    with joblib.parallel_backend("threading", n_jobs=2):                                  # the user's backend
+        threads = train_many(rf, ds.X, ds.y, subsets, **kw).logits(ds.X[:40])
+    np.testing.assert_array_equal(here, workers)
+    np.testing.assert_array_equal(here, threads)

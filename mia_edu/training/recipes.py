@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 
 import joblib
 import numpy as np
+from joblib.externals.loky import get_reusable_executor
 from tqdm.auto import tqdm
 
 from .. import cache
@@ -335,20 +336,39 @@ class RecipeBank:
         return self.recipe
 
     def fit_all(self, which=None) -> None:
-        """Fit the models ``which`` (default: all) not fitted yet, through joblib (one task per model)."""
+        """Fit the models ``which`` (default: all) not fitted yet, one task per model.
+
+        Inside ``with joblib.parallel_backend(...)`` every model is a task of that backend (Dask,
+        Ray, ...); otherwise up to ``n_jobs`` models fit at once in loky worker processes (the pool
+        ``train_many``'s processes route uses), or in this process when there is one model or one core.
+        """
+        from .many import _in_joblib_context  # many imports this module: import at call time
+
         todo = [k for k in (range(len(self)) if which is None else which) if self.models[k] is None]
         if not todo:
             return
-        n_jobs = self.n_jobs if self.n_jobs is not None else (1 if len(todo) == 1 else -1)
-        tasks = (joblib.delayed(_fit_task)(self.recipe, self.X[self.subsets[k]], self.y[self.subsets[k]],
-                                           int(self.seeds[k])) for k in todo)
+        args = [(self.recipe, self.X[self.subsets[k]], self.y[self.subsets[k]], int(self.seeds[k])) for k in todo]
+        workers = min(joblib.effective_n_jobs(-1 if self.n_jobs is None else self.n_jobs), len(todo))
         with tqdm(total=len(todo), desc=f"train_many ({self.recipe.label})", unit="model",
                   disable=not self.progress) as bar:
-            fitted = []
-            for model in joblib.Parallel(n_jobs=n_jobs, return_as="generator")(tasks):
-                fitted.append(model)
-                bar.update(1)
-        for k, model in zip(todo, fitted):
+            if _in_joblib_context():
+                results = joblib.Parallel(n_jobs=self.n_jobs)(joblib.delayed(_fit_task)(*a) for a in args)
+                bar.update(len(results))
+            elif workers <= 1:
+                results = []
+                for a in args:
+                    results.append(_fit_task(*a))
+                    bar.update(1)
+            else:
+                # loky's pool directly (as train_many's processes route does): joblib.Parallel would
+                # wrap the same shared pool in its memmapping executor, and the two do not mix
+                executor = get_reusable_executor(max_workers=workers)
+                futures = [executor.submit(_fit_task, *a) for a in args]
+                results = []
+                for future in futures:
+                    results.append(future.result())
+                    bar.update(1)
+        for k, model in zip(todo, results):
             self.models[k] = model
 
     def __getitem__(self, k: int) -> RecipeModel:
