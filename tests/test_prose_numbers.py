@@ -17,6 +17,9 @@ Convention (the full text is in ``tools/prose_check.py`` and ``CONTRIBUTING.md``
 * Every decimal, every percentage and every integer after "≈"/"about"/"roughly"/... must be one of
   the two; FPR operating points ("TPR at 1 % FPR") and times ("about 15 seconds") are exempt.
 
+``test_first_cell_names_runtime_and_solutions``: a lesson's first cell says how long it runs and
+links ``solutions/<stem>_solutions.ipynb``.
+
 ``test_prose_numbers_are_tagged`` is static (no execution). ``test_prose_claims_hold`` reads the
 outputs of the one execution that ``tests/test_notebooks.py`` also uses (``executed_notebook`` in
 ``conftest.py``): in one pytest session each notebook runs once. Locally:
@@ -25,6 +28,8 @@ outputs of the one execution that ``tests/test_notebooks.py`` also uses (``execu
 
 from __future__ import annotations
 
+import json
+import re
 import sys
 from pathlib import Path
 
@@ -37,16 +42,11 @@ import prose_check  # noqa: E402
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted((ROOT / "notebooks" / "solutions").glob("*.ipynb"))
 IDS = [str(p.relative_to(ROOT / "notebooks")) for p in NOTEBOOKS]
 
-# Notebooks whose prose has not been converted to the convention yet (their owners remove them from
-# this set as they convert; strict, so a converted notebook left here fails too).
+# Notebooks whose prose (and first cell) has not been converted to the convention yet: their owners
+# remove them from this set as they convert (strict xfail, so a converted notebook left here fails).
 NOT_YET_CONVERTED = {
     "06_theoretical_best", "06_theoretical_best_solutions",
     "07_unlearning_evaluation", "07_unlearning_evaluation_solutions",
-    "01_membership_game", "01_membership_game_solutions",
-    "02_overfitting_and_membership", "02_overfitting_and_membership_solutions",
-    "03_feature_extraction", "03_feature_extraction_solutions",
-    "04_attack_classifiers", "04_attack_classifiers_solutions",
-    "05_shadow_models_and_lira", "05_shadow_models_and_lira_solutions",
 }
 
 
@@ -60,6 +60,16 @@ def _params():
 def test_prose_numbers_are_tagged(path):
     scan = prose_check.scan_notebook(path)
     assert not scan.problems, "\n".join(scan.problems)
+
+
+@pytest.mark.parametrize("path", [p for p in _params() if "solutions" not in p.values[0].parts])
+def test_first_cell_names_runtime_and_solutions(path):
+    """A student sees at once how long the notebook runs and where its worked solutions are."""
+    first = "".join(json.loads(path.read_text())["cells"][0]["source"])
+    assert re.search(r"\b(?:runs?|takes?)\b[^.]*\b(?:seconds?|minutes?)\b", first, re.I | re.S), \
+        f"{path.name}: the first cell must say how long it runs ('Runs in about N seconds on a laptop CPU')"
+    assert f"solutions/{path.stem}_solutions.ipynb" in first, \
+        f"{path.name}: the first cell must point to solutions/{path.stem}_solutions.ipynb"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)

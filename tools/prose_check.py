@@ -33,6 +33,8 @@ LaTeX math is scanned like prose.
 
     python tools/prose_check.py notebooks/03_*.ipynb          # static scan: untagged numbers
     python tools/prose_check.py --execute notebooks/03_*.ipynb  # also run it and check each claim
+    python tools/prose_check.py --execute --keep /tmp/run notebooks/0*.ipynb   # keep the executed copies,
+    python tools/prose_check.py --executed /tmp/run notebooks/0*.ipynb         # then re-check edits at once
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ QUALIFIER = re.compile(r"(?:≈|~|∼|\babout|\baround|\broughly|\bnearly|\balmo
 _PCT_LIST = r"(?:\s*(?:and|or|/|,|to|–|-)\s*[\d.]+\s?%)*"
 FPR_AFTER = re.compile(rf"^\s*{_PCT_LIST}\s*(?:FPR|false[- ]positive rate)", re.I)
 FPR_BEFORE = re.compile(
-    r"(?:FPR|false[- ]positive rate|TPR at|at an? FPR of)\s*(?:of|=|at|below|≤|<|is)?\s*"
+    r"(?:FPR|false[- ]positive rate|TPR at|at an? FPR of)[*_]*\s*\(?\s*(?:of|=|at|below|≤|<|is)?\s*"
     r"(?:[\d.]+\s?%\s*(?:and|or|/|,)\s*)*$", re.I)
 TIME_AFTER = re.compile(r"^\s*(?:s|sec|secs|seconds?|min|minutes?|ms)\b", re.I)
 # What is not prose: fenced code, inline code, link targets, HTML comments (markers included).
@@ -262,14 +264,27 @@ def execute(path: Path, timeout: int = 600) -> dict:
 
 
 def main(argv: list[str]) -> int:
-    run = "--execute" in argv
-    paths = [Path(a) for a in argv if a != "--execute"]
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Check the numbers a notebook's prose quotes (see the module docstring).")
+    parser.add_argument("notebooks", nargs="+", type=Path)
+    parser.add_argument("--execute", action="store_true", help="run each notebook and check every claim")
+    parser.add_argument("--keep", type=Path, metavar="DIR", help="with --execute: write the executed copies to DIR")
+    parser.add_argument("--executed", type=Path, metavar="DIR",
+                        help="check claims against executed copies already in DIR (same file names), no run")
+    args = parser.parse_args(argv)
     bad = 0
-    for p in paths:
+    for p in args.notebooks:
         scan = scan_notebook(p)
         problems = list(scan.problems)
-        if run:
-            problems += check_claims(scan, execute(p))
+        if args.executed:
+            problems += check_claims(scan, json.loads((args.executed / p.name).read_text()))
+        elif args.execute:
+            nb = execute(p)
+            if args.keep:
+                args.keep.mkdir(parents=True, exist_ok=True)
+                (args.keep / p.name).write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+            problems += check_claims(scan, nb)
         print(f"{p.name}: {len(scan.claims)} claim(s), {len(problems)} problem(s)")
         for line in problems:
             print("  " + line)
