@@ -414,22 +414,23 @@ MODELS = ("mlp", "cnn1d", "random_forest", "logistic", "knn")
 """The named recipes of :func:`named_recipe` (``python -m mia_edu audit --model``)."""
 
 
-def named_recipe(name: str, *, seed: int = 0) -> Recipe:
+def named_recipe(name: str, *, seed: int = 0, **params) -> Recipe:
     """A recipe by name: ``"mlp"`` (``TrainConfig()``), ``"cnn1d"`` (``TrainConfig(arch="cnn1d")``),
     ``"random_forest"`` (100 trees, scikit-learn's defaults: grown until leaves are pure),
     ``"logistic"`` (multinomial logistic regression, ``C=1``) or ``"knn"`` (5 nearest neighbours).
-    Notebook 10 compares them: the forest and k-NN leak far more than their test accuracy suggests."""
+    ``params`` change the config's fields or the estimator's parameters (e.g. ``n_estimators=50``).
+    Notebook 10 compares them: the forest and k-NN leak more than their train–test gap suggests."""
     from sklearn.ensemble import RandomForestClassifier
     from sklearn.linear_model import LogisticRegression
     from sklearn.neighbors import KNeighborsClassifier
 
     if name == "mlp":
-        return TrainConfig(seed=seed)
+        return TrainConfig(seed=seed).replace(**params)
     if name == "cnn1d":
-        return TrainConfig(arch="cnn1d", seed=seed)
+        return TrainConfig(arch="cnn1d", seed=seed).replace(**params)
     estimators = {"random_forest": lambda: RandomForestClassifier(n_estimators=100),
                   "logistic": lambda: LogisticRegression(max_iter=1000),
                   "knn": lambda: KNeighborsClassifier(n_neighbors=5)}
     if name not in estimators:
         raise ValueError(f"model must be one of {MODELS}, got {name!r}")
-    return SklearnRecipe(estimators[name](), seed=seed, name=name)
+    return SklearnRecipe(estimators[name]().set_params(**params), seed=seed, name=name)

@@ -26,7 +26,7 @@ from ..data import load_dataset
 from ..signals import loss
 from ..splits import make_split
 from ..training import TrainConfig, train
-from ..training.recipes import SklearnRecipe, named_recipe
+from ..training.recipes import named_recipe
 from ._base import FIGURE_DPI, BlitFigure, Panel, ResultCache, columns, draw_roc, readout_table, setup_log_roc
 
 FAMILIES = ("mlp", "random_forest", "knn", "logistic")
@@ -55,10 +55,7 @@ def family_recipe(family: str, seed: int = 0, config: TrainConfig | None = None)
         raise ValueError(f"family must be one of {FAMILIES}, got {family!r}")
     if family == "mlp":
         return (TrainConfig(epochs=100, hidden=128) if config is None else config).replace(seed=seed)
-    recipe = named_recipe(family, seed=seed)
-    if family == "random_forest":
-        recipe = SklearnRecipe(recipe.estimator.set_params(n_estimators=50), seed=seed, name=family)
-    return recipe
+    return named_recipe(family, seed=seed, **({"n_estimators": 50} if family == "random_forest" else {}))
 
 
 class ModernLab(Panel):
