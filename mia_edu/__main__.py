@@ -19,6 +19,8 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 
+from .text.cli import add_parser as _add_lm
+
 
 def _int_at_least(minimum: int) -> Callable[[str], int]:
     def parse(text: str) -> int:
@@ -153,7 +155,7 @@ def _run_unlearn(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS: list[Callable] = [_add_audit, _add_unlearn]
+COMMANDS: list[Callable] = [_add_audit, _add_unlearn, _add_lm]
 """Each entry adds one subcommand to the parser (see the module docstring)."""
 
 

@@ -16,6 +16,8 @@ rules they share: errors shown, figures updated in place, results cached by sett
   offline reference models → loss threshold, LiRA, RMIA, label-only and blind baseline on log–log ROC.
 - :func:`unlearning_lab` — notebook 07: method × forget size, run on a button with a progress bar →
   the attack's member rates on retain / forget / validation against retraining from scratch.
+- :func:`language_lab` — notebook 11: epochs (checkpoints of one cached run) and insertions → the
+  sequence attacks' log–log ROC, exposure by insertions, one canary's candidate PINs.
 """
 
 import importlib
@@ -32,6 +34,7 @@ _WHERE = {
     "UnlearningLab": "unlearning", "unlearning_lab": "unlearning",
     "ShadowLab": "shadow", "shadow_lab": "shadow",
     "ModernLab": "modern", "modern_lab": "modern",
+    "LanguageLab": "language", "language_lab": "language",
 }
 __all__ = list(_WHERE)
 
