@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 
 from .._validation import check_device, check_int
 from ..models import build_model
-from . import batched
+from . import batched, recipes
 from .private import dp_epsilon
 from .single import (
     TrainConfig,
@@ -309,9 +309,13 @@ def train_many(config: TrainConfig | None, X, y, subsets, *, X_eval=None, y_eval
 
     Parameters
     ----------
-    config : TrainConfig, optional
+    config : TrainConfig or recipe, optional
         How every model is trained (``None``: ``TrainConfig()``). Model k uses
         ``config.replace(seed=bank.seeds[k])``, seeds derived from ``config.seed``: same seed, same bank.
+        A scikit-learn classifier or a function ``(X, y, seed) -> model`` (see
+        :mod:`mia_edu.training.recipes`) gives a :class:`~mia_edu.training.recipes.RecipeBank`
+        with the same ``logits`` (its models fitted lazily through joblib; ``route`` and
+        ``device`` do not apply).
     X, y : arrays
         The pool: features (N × features) and integer labels.
     subsets : bool array, K × N
@@ -377,10 +381,13 @@ def train_many(config: TrainConfig | None, X, y, subsets, *, X_eval=None, y_eval
     Scale out: the ``"processes"`` route dispatches through joblib, so on a cluster
     ``with joblib.parallel_backend("dask"): train_many(...)`` (or ``"ray"``) runs the same code there.
     """
-    config = TrainConfig() if config is None else config
-    if not isinstance(config, TrainConfig):
-        raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
+    config = recipes.as_recipe(config)  # a TrainConfig, or a scikit-learn / callable recipe (recipes.py)
     X, y, n_classes = _check_data(X, y, n_classes)
+    if recipes.is_recipe(config):
+        subsets = _check_subsets(subsets, len(X))
+        return recipes.train_many_recipe(config, X, y, subsets, model_seeds(config.seed, len(subsets)),
+                                         n_classes=n_classes, n_jobs=_check_n_jobs(n_jobs), progress=progress,
+                                         use_cache=use_cache)
     X_eval, y_eval = _check_eval(X_eval, y_eval, X.shape[1], n_classes)
     subsets = _check_subsets(subsets, len(X))
     if route is not None and route not in ROUTES:

@@ -12,6 +12,8 @@ rules they share: errors shown, figures updated in place, results cached by sett
   error, AUC, advantage and MI against their estimates from a sample.
 - :func:`shadow_lab` — notebook 05: LiRA with 2–16 reference models, online or offline, run on a
   button → its log–log ROC against the loss threshold, and one candidate's IN/OUT Gaussians.
+- :func:`modern_lab` — notebook 10: model family (MLP, random forest, k-NN, logistic regression) ×
+  offline reference models → loss threshold, LiRA, RMIA, label-only and blind baseline on log–log ROC.
 - :func:`unlearning_lab` — notebook 07: method × forget size, run on a button with a progress bar →
   the attack's member rates on retain / forget / validation against retraining from scratch.
 - :func:`defences_lab` — notebook 08: defence × strength, run on a button → the point on the
@@ -37,6 +39,7 @@ _WHERE = {
     "ShadowLab": "shadow", "shadow_lab": "shadow",
     "DefencesLab": "defences", "defences_lab": "defences",
     "AuditLab": "audit", "audit_lab": "audit",
+    "ModernLab": "modern", "modern_lab": "modern",
     "LanguageLab": "language", "language_lab": "language",
 }
 __all__ = list(_WHERE)
