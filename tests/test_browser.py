@@ -197,7 +197,8 @@ def _kernels(base: str, token: str) -> list[dict]:
 def _wait_kernel_idle_and_connected(page, base: str, token: str, timeout: float) -> None:
     """The notebook's execution indicator says idle, and the server sees exactly that: one kernel,
     idle, with a live websocket connection from the page."""
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=timeout * 1000)
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle'] >> visible=true",
+                           timeout=timeout * 1000)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         ks = _kernels(base, token)
@@ -229,9 +230,17 @@ def _screenshot(page, name: str) -> Path:
     return path
 
 
+def _shut_down_kernels(base: str, token: str) -> None:
+    for k in _kernels(base, token):
+        req = urllib.request.Request(f"{base}/api/kernels/{k['id']}?token={token}", method="DELETE")
+        urllib.request.urlopen(req, timeout=30).close()
+
+
 def _run_all_in_lab(page, base: str, token: str, notebook: str, readout_text: str):
     """Open ``notebook`` in JupyterLab, Run All Cells, wait until the kernel is idle; returns the readout."""
-    page.goto(f"{base}/lab/tree/{notebook}?token={token}", wait_until="domcontentloaded", timeout=120_000)
+    _shut_down_kernels(base, token)  # one kernel at a time: an earlier test's notebook must not linger
+    # ?reset: a fresh workspace, so JupyterLab does not reopen an earlier test's notebook beside this one
+    page.goto(f"{base}/lab/tree/{notebook}?reset&token={token}", wait_until="domcontentloaded", timeout=120_000)
     page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=120_000)
     # a kernel-picker dialog appears when the notebook names no kernel: take the default
     try:
