@@ -231,13 +231,13 @@ class LiRA:
         explicitly instead (e.g. to replay another tool's splits).
         """
         config = self._check_params()
+        self.fixed_variance_ = (self.n_reference < GLOBAL_VARIANCE_BELOW if self.fixed_variance is None
+                                else bool(self.fixed_variance))
         self.reference_ = ReferenceBank.fit(config, X_pool, y_pool, self.n_reference, self.seed, subsets=subsets,
                                             n_classes=n_classes, device=self.device, n_jobs=self.n_jobs,
                                             progress=self.progress, use_cache=self.use_cache)
         self.subsets_, self.bank_ = self.reference_.subsets, self.reference_.bank
         self.n_classes_, self.n_features_in_ = self.reference_.n_classes, self.reference_.n_features
-        self.fixed_variance_ = (self.n_reference < GLOBAL_VARIANCE_BELOW if self.fixed_variance is None
-                                else bool(self.fixed_variance))
         return self
 
     def _check_fitted(self):
