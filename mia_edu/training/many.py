@@ -183,7 +183,13 @@ def _fit_one(config, X, y, n_classes, X_eval, y_eval, device, parent_pid):
     """One worker task: train one model, return plain arrays (cheap to send back, no pickled modules)."""
     if os.getpid() != parent_pid:
         torch.set_num_threads(1)  # one thread per worker process: the processes share the cores
-    module, history = fit_module(config, X, y, n_classes, X_eval=X_eval, y_eval=y_eval, device=device)
+    try:
+        module, history = fit_module(config, X, y, n_classes, X_eval=X_eval, y_eval=y_eval, device=device)
+    except Exception as exc:  # say which model, wherever it ran (a cluster worker's traceback is far away)
+        if hasattr(exc, "add_note"):  # Python >= 3.11
+            exc.add_note(f"train_many: while training the model with seed {config.seed} on {len(X)} samples "
+                         f"(process {os.getpid()})")
+        raise
     return state_to_arrays(module), history
 
 
