@@ -133,7 +133,7 @@ def plain_loop(config: TrainConfig, X, y, subsets, n_classes: int) -> list[torch
 
 def accuracy(models, X, y) -> float:
     with torch.no_grad():
-        xt = torch.from_numpy(X)
+        xt = torch.tensor(X)
         return float(np.mean([(m(xt).argmax(1).numpy() == y).mean() for m in models]))
 
 
