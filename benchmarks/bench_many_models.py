@@ -211,7 +211,7 @@ def run_cluster(k: int) -> float | None:
     X, y, Xt, yt, subsets = mnist1d_pool(k)
     n_workers = os.cpu_count() or 1
     start = time.perf_counter()
-    cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, dashboard_address=None)
+    cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, dashboard_address=":0")
     client = Client(cluster)
     client.run(lambda: __import__("mia_edu.training") is not None)  # workers started ahead, torch imported: kept warm
     startup = time.perf_counter() - start
@@ -237,7 +237,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--k", type=int, default=16, help="number of models per recipe (default 16)")
     parser.add_argument("--recipes", default="2-layer,default",
-                        help=f"comma-separated, from {sorted(RECIPES)}; the last one is the last JSON line")
+                        help=f"comma-separated, from {sorted(RECIPES)}; the last one is the last JSON line ('': none)")
     parser.add_argument("--cluster-k", type=int, default=64,
                         help="models on the dask LocalCluster (default 64; 0 skips the line)")
     parser.add_argument("--routes", choices=("all", "auto"), default="auto",
@@ -245,7 +245,7 @@ def main() -> None:
     args = parser.parse_args()
     print(f"load average at start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; torch {torch.__version__}, "
           f"{torch.get_num_threads()} threads by default")
-    results = [run_recipe(name.strip(), args.k, args.routes) for name in args.recipes.split(",")]
+    results = [run_recipe(name.strip(), args.k, args.routes) for name in args.recipes.split(",") if name.strip()]
     ratio = run_cluster(args.cluster_k) if args.cluster_k > 0 else None
     for r in results:
         r["cluster_speedup"] = None if ratio is None else round(ratio, 3)

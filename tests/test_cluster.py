@@ -118,7 +118,7 @@ def dask_client():
     distributed = _engine("dask.distributed")
     with _workers_import_tests():
         cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                           dashboard_address=None)
+                                           dashboard_address=":0")
     client = distributed.Client(cluster)
     yield client
     client.close()
