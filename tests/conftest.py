@@ -49,3 +49,39 @@ def no_network(monkeypatch):
     monkeypatch.setattr(socket.socket, "connect", guard(real_connect))
     monkeypatch.setattr(socket.socket, "connect_ex", guard(real_connect_ex))
     yield
+
+
+_EXECUTED: dict = {}
+
+
+@pytest.fixture(scope="session")
+def executed_notebook():
+    """``get(path) -> (notebook, seconds)``: each notebook is executed at most once per test session.
+
+    `test_notebooks.py` (which checks that it runs) and `test_prose_numbers.py` (which checks the
+    numbers its prose quotes against its outputs) share the one execution. An execution error is
+    raised again to every caller.
+    """
+    import time
+
+    def get(path):
+        key = str(path)
+        if key not in _EXECUTED:
+            import nbformat
+            from nbclient import NotebookClient
+
+            nb = nbformat.read(path, as_version=4)
+            client = NotebookClient(nb, timeout=600, kernel_name="python3",
+                                    resources={"metadata": {"path": str(path.parent)}})
+            start = time.perf_counter()
+            try:
+                client.execute()
+                _EXECUTED[key] = (nb, time.perf_counter() - start, None)
+            except Exception as err:  # noqa: BLE001 - stored and re-raised to every caller
+                _EXECUTED[key] = (nb, time.perf_counter() - start, err)
+        nb, seconds, err = _EXECUTED[key]
+        if err is not None:
+            raise err
+        return nb, seconds
+
+    return get

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -40,16 +39,11 @@ def test_course_structure(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
-def test_notebook_executes(path):
-    nbformat = pytest.importorskip("nbformat")
-    from nbclient import NotebookClient
-
-    nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=600, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
-    start = time.perf_counter()
-    client.execute()  # raises CellExecutionError with the cell and traceback on any error
-    seconds = time.perf_counter() - start
+def test_notebook_executes(path, executed_notebook):
+    pytest.importorskip("nbformat")
+    # raises CellExecutionError with the cell and traceback on any error; the execution is shared
+    # with tests/test_prose_numbers.py (conftest.executed_notebook), so each notebook runs once
+    nb, seconds = executed_notebook(path)
     print(f"{path.name}: {seconds:.1f} s")
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors
