@@ -176,6 +176,20 @@ def test_processes_route_without_a_backend_context_shares_the_work_with_loky_wor
     np.testing.assert_array_equal(one.logits(X), reference.logits(X))
 
 
+def test_processes_route_then_a_loky_backend_context_share_one_pool(digits, subsets):
+    """After the processes route has started loky's workers, ``parallel_backend("loky")`` still works
+    (the route once took loky's bare pool, which joblib.Parallel then failed to reuse:
+    ``'_ReusablePoolExecutor' object has no attribute '_temp_folder_manager'``)."""
+    X = digits[0]
+    config = TrainConfig(epochs=5, hidden=8)
+    reference = _bank(digits, subsets, config=config, route="sequential")
+    first = _bank(digits, subsets, config=config, route="processes", n_jobs=2)
+    with joblib.parallel_backend("loky", n_jobs=2):
+        second = _bank(digits, subsets, config=config.replace(seed=1), route="processes", n_jobs=2)
+    np.testing.assert_array_equal(first.logits(X), reference.logits(X))
+    assert second.route == "processes" and len(second) == len(first)
+
+
 class _NoGeneratorBackend(joblib._parallel_backends.ThreadingBackend):
     """Like Ray's and multiprocessing's joblib backends: no ``return_as="generator"``."""
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import joblib
 import numpy as np
 import torch
-from joblib.externals.loky import get_reusable_executor
+from joblib.executor import get_memmapping_executor
 from joblib.parallel import get_active_backend
 from torch import nn
 from tqdm.auto import tqdm
@@ -251,7 +251,9 @@ def _run_processes(jobs, bar, n_jobs, fit=_fit_one):
 
     # joblib.Parallel runs a single job in the calling thread, so the workers come from loky (the
     # process pool behind joblib's default backend) directly; one thread per worker keeps it fed.
-    executor = get_reusable_executor(max_workers=n_workers)
+    # joblib's own accessor to that pool: it is the same reusable loky executor, set up the way a
+    # later ``parallel_backend("loky")`` expects to find it (loky's bare one breaks joblib.Parallel).
+    executor = get_memmapping_executor(n_workers)
 
     def feed_worker():
         try:

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 
 import joblib
 import numpy as np
-from joblib.externals.loky import get_reusable_executor
+from joblib.executor import get_memmapping_executor
 from tqdm.auto import tqdm
 
 from .. import cache
@@ -360,9 +360,9 @@ class RecipeBank:
                     results.append(_fit_task(*a))
                     bar.update(1)
             else:
-                # loky's pool directly (as train_many's processes route does): joblib.Parallel would
-                # wrap the same shared pool in its memmapping executor, and the two do not mix
-                executor = get_reusable_executor(max_workers=workers)
+                # the shared loky pool through joblib's accessor (as train_many's processes route does),
+                # so a later joblib.Parallel or parallel_backend("loky") can reuse it
+                executor = get_memmapping_executor(workers)
                 futures = [executor.submit(_fit_task, *a) for a in args]
                 results = []
                 for future in futures:
