@@ -42,7 +42,7 @@ def require_cuda() -> str:
     if not torch.cuda.is_available():
         build = f"torch {torch.__version__}" + (" (a CPU-only build)" if torch.version.cuda is None else "")
         sys.exit(f"gpu_check: no CUDA device: torch.cuda.is_available() is False with {build}. Run it on a "
-                 "machine with an NVIDIA GPU and a CUDA build of torch (within torch>=2.2,<2.14; see pytorch.org).")
+                 "machine with an NVIDIA GPU and a CUDA build of torch (within torch>=2.6,<2.14; see pytorch.org).")
     return torch.cuda.get_device_name(0)
 
 
