@@ -348,7 +348,7 @@ def insert(cells: list[dict], where: str, anchor: dict, new, label: str) -> None
     cells[j:j] = new
 
 
-RISE = {"scroll": True, "transition": "none", "enable_chalkboard": False,
+RISE = {"scroll": True, "transition": "none", "enable_chalkboard": False, "theme": "white",  # white: no web fonts (offline)
         "header": "<span style='font-size: 60%'>mia-edu · membership inference, hands-on</span>"}
 
 
