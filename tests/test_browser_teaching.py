@@ -19,6 +19,7 @@ from test_browser import (  # noqa: F401  (fixtures, used by name)
     ROOT,
     RUN_ALL_S,
     VIEWPORT,
+    _kernels,
     _move_epochs_with_keyboard,
     _screenshot,
     _wait_kernel_idle_and_connected,
@@ -46,6 +47,16 @@ def _offline_page(chromium, external: list[str]):
 
     context.route("**/*", route)
     return context, context.new_page()
+
+
+def _wait_kernel_idle(base: str, token: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        kernels = _kernels(base, token)
+        if kernels and all(k["execution_state"] == "idle" and k["connections"] >= 1 for k in kernels):
+            return
+        time.sleep(0.5)
+    raise TimeoutError(f"kernel not idle and connected within {timeout} s: {_kernels(base, token)}")
 
 
 def _open_in_lab(page, base: str, token: str, name: str) -> None:
@@ -120,7 +131,7 @@ def test_notebook_as_rise_slides_with_a_live_panel(browser, jupyter_lab):  # noq
             time.sleep(0.2)
         readout = page.locator(".widget-html", has_text=READOUT).first
         readout.wait_for(state="attached", timeout=RUN_ALL_S * 1000)
-        _wait_kernel_idle_and_connected(page, base, token, timeout=RUN_ALL_S)
+        _wait_kernel_idle(base, token, timeout=RUN_ALL_S)   # RISE hides the toolbar's indicator: ask the server
         # the presenter has moved on: page back to the panel's slide (RISE hides the others)
         on_screen = "e => e.closest('section').classList.contains('present')"
         for _ in range(panel + 1):

@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 import teaching  # noqa: E402
 
 SPECS = {ex["check"]: ex for spec in teaching.load_specs() for ex in spec.checked}
+ON_BRANCH = {ex["check"] for spec in teaching.load_specs() if spec.notebook.is_file() for ex in spec.checked}
 SIGNAL_NAMES = ["loss", "confidence", "entropy", "modified_entropy", "scaled_logit"]
 
 
@@ -34,6 +35,14 @@ class _FakeTarget:
 
     def logits(self, X):
         return self._logits[np.asarray(X, dtype=int).ravel()]
+
+
+def _token_logp(rng, is_member, length: int = 40):
+    """texts × positions log-probabilities, NaN after each text's end; members a little likelier."""
+    logp = rng.normal(-2.0, 1.0, (len(is_member), length)) + 0.4 * is_member[:, None]
+    for i, end in enumerate(rng.integers(10, length, len(is_member))):
+        logp[i, end:] = np.nan
+    return logp
 
 
 @pytest.fixture(scope="module")
@@ -69,12 +78,16 @@ def namespace():
         ds=SimpleNamespace(X=digits.X, y=digits.y, n_classes=digits.n_classes),   # 02's early stopping trains on it
         split=split, BASE=TrainConfig(epochs=15, hidden=16), N_MEMBERS=1_000, N_NON_MEMBERS=1_000,
         z={"finetune": rng.normal(1, 2, 200)}, F=np.arange(200), EXPOSED_Z=3.0,
+        DP_EPOCHS=15, DELTA=1e-5,                                          # notebooks 08 and 09's knobs
+        stats=SimpleNamespace(logp=_token_logp(rng, is_member)),          # notebook 11's per-token log-probs
     )
     return ns
 
 
 def _solve(key: str, ns: dict) -> dict:
     """Run the worked solution of ``key`` in a copy of ``ns``; return the check's keyword arguments."""
+    if key not in ON_BRANCH:
+        pytest.skip(f"check {key}: its notebook (and the module it teaches) is not on this branch yet")
     ex = SPECS[key]
     local = dict(ns)
     exec(compile(ex["solution"], f"<solution {key}>", "exec"), local)
@@ -89,7 +102,7 @@ KEYS = [ex.key for ex in exercises()]
 def test_every_check_is_used_by_a_notebook():
     """A check that no notebook's teaching spec calls is dead code; a spec naming no check is a typo."""
     assert set(KEYS) == set(SPECS), (sorted(set(KEYS) - set(SPECS)), sorted(set(SPECS) - set(KEYS)))
-    assert len(KEYS) >= 18
+    assert len(KEYS) >= 18 and len(ON_BRANCH) >= 18
 
 
 @pytest.mark.parametrize("key", KEYS)

@@ -307,16 +307,24 @@ def mark_difficulty(cells: list[dict], spec: Spec) -> None:
     head, _, rest = text.partition("## Exercises")
     lines = rest.split("\n")
     for ex in spec.exercises:
-        pattern = re.compile(rf"^{ex['n']}\. \*\*{re.escape(ex['title'])}[.?!]?\*\*")
+        title = re.escape(ex["title"])
+        own = re.compile(rf"^{ex['n']}\. (★{{1,3}}) \*\*{title}[.?!]?\*\*")   # the authors marked it already
+        pattern = re.compile(rf"^{ex['n']}\. \*\*{title}[.?!]?\*\*")
+        if any(own.match(line) for line in lines):
+            mark = next(own.match(line).group(1) for line in lines if own.match(line))
+            if mark != STARS[ex["difficulty"]]:
+                raise AnchorError(f"{spec.stem}: exercise {ex['n']} is marked {mark} in the notebook but "
+                                  f"difficulty {ex['difficulty']} in its spec")
+            continue
         hit = [k for k, line in enumerate(lines) if pattern.match(line)]
         if not hit:
             raise AnchorError(f"{spec.stem}: exercise {ex['n']} '**{ex['title']}**' is not in the exercises list")
         k = hit[0]
         m = pattern.match(lines[k])
         lines[k] = lines[k][:m.end()] + " " + STARS[ex["difficulty"]] + lines[k][m.end():]
-    # the legend goes right after the heading line
-    lines.insert(1, "")
-    lines.insert(2, LEGEND)
+    if "Difficulty" not in rest:   # the legend goes right after the heading line
+        lines.insert(1, "")
+        lines.insert(2, LEGEND)
     cells[i]["source"] = _lines(head + "## Exercises" + "\n".join(lines))
 
 
