@@ -20,7 +20,6 @@ from test_browser import (  # noqa: F401  (fixtures, used by name)
     RUN_ALL_S,
     VIEWPORT,
     _kernels,
-    _move_epochs_with_keyboard,
     _screenshot,
     _wait_kernel_idle_and_connected,
     browser,
@@ -57,6 +56,24 @@ def _wait_kernel_idle(base: str, token: str, timeout: float) -> None:
             return
         time.sleep(0.5)
     raise TimeoutError(f"kernel not idle and connected within {timeout} s: {_kernels(base, token)}")
+
+
+def _drag_epochs(page, readout):
+    """Drag the explorer's epochs handle to the right and wait for the readout to change."""
+    before = readout.inner_text()
+    slider = page.locator(".widget-slider", has=page.locator(".widget-label", has_text="epochs")).first
+    before_value = slider.locator(".widget-readout").inner_text()
+    box = slider.locator(".noUi-handle").first.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 25, y, steps=5)
+    page.mouse.up()
+    page.wait_for_function("([el, text]) => el.innerText !== text", arg=[readout.element_handle(), before],
+                           timeout=120_000)
+    after_value = slider.locator(".widget-readout").inner_text()
+    assert int(after_value) > int(before_value), (before_value, after_value)
+    return before, readout.inner_text()
 
 
 def _open_in_lab(page, base: str, token: str, name: str) -> None:
@@ -140,7 +157,7 @@ def test_notebook_as_rise_slides_with_a_live_panel(browser, jupyter_lab):  # noq
             page.keyboard.press("PageUp")
             time.sleep(0.5)
         assert readout.evaluate(on_screen), "could not page back to the panel's slide"
-        before, after = _move_epochs_with_keyboard(page, readout)
+        before, after = _drag_epochs(page, readout)   # Reveal takes the arrow keys: drag with the mouse
         assert before != after and "AUC" in after
         time.sleep(0.5)
         path = _screenshot(page, "rise_02_explorer_slide.png")

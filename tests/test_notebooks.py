@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
-from instructor_notes import check_instructor_numbers, instructor_probe  # noqa: E402
+from instructor_notes import check_instructor_numbers  # noqa: E402
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted((ROOT / "notebooks" / "solutions").glob("*.ipynb"))
 IDS = [str(p.relative_to(ROOT / "notebooks")) for p in NOTEBOOKS]
@@ -44,21 +43,14 @@ def test_course_structure(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
-def test_notebook_executes(path):
-    nbformat = pytest.importorskip("nbformat")
-    from nbclient import NotebookClient
-
-    nb = nbformat.read(path, as_version=4)
-    probe = instructor_probe(path)  # prints the numbers docs/instructor/<stem>.md quotes (not in the file)
-    if probe is not None:
-        nb.cells.append(probe)
-    client = NotebookClient(nb, timeout=600, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
-    start = time.perf_counter()
-    client.execute()  # raises CellExecutionError with the cell and traceback on any error
-    seconds = time.perf_counter() - start
+def test_notebook_executes(path, executed_notebook):
+    pytest.importorskip("nbformat")
+    # raises CellExecutionError with the cell and traceback on any error; the execution is shared
+    # with tests/test_prose_numbers.py (conftest.executed_notebook), so each notebook runs once
+    nb, seconds = executed_notebook(path)
     print(f"{path.name}: {seconds:.1f} s")
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors
-    if probe is not None:
-        check_instructor_numbers(path, nb)  # the instructor note's numbers are this run's, within tolerance
+    probed = executed_notebook.probe(path)   # the numbers docs/instructor/<stem>.md quotes, from this run
+    if probed is not None:
+        check_instructor_numbers(path, probed)

@@ -116,7 +116,7 @@ def test_rise_slides_and_further_reading(stem):
                 c["metadata"]["mia_edu"]["generated"] == "reading"]
     last = teaching.source(authored[-1])   # the answer/check cells may follow an authors' closing cell
     assert "## Further reading" in last, f"{stem}: the notebook must close with its Further reading"
-    cited = re.findall(r"arXiv:([\w./-]+)\]|doi:([^\]]+)\]", last)
+    cited = re.findall(r"\]\(https://(?:arxiv\.org/abs|doi\.org)/[^)]+\)", last) + re.findall(r"\b(?:19|20)\d\d\b", last)
     assert cited, f"{stem}: Further reading cites nothing"
 
 
