@@ -206,4 +206,4 @@ def test_docs_render_to_html(tmp_path):
     assert "<table>" in syllabus and 'href="../01_membership_game.html"' in syllabus
     refs = (tmp_path / "docs" / "references.html").read_text(encoding="utf-8")
     assert refs.count("<li id=") == len(BIB) and "arxiv.org/abs/2112.03570" in refs
-    assert len(list((tmp_path / "docs" / "instructor").glob("[0-9][0-9]_*.html"))) == len(STEMS)
+    assert len(list((tmp_path / "docs" / "instructor").glob("[0-9][0-9]_*.html"))) >= len(STEMS)
