@@ -19,6 +19,8 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 
+from .text.cli import add_parser as _add_lm
+
 
 def _int_at_least(minimum: int) -> Callable[[str], int]:
     def parse(text: str) -> int:
@@ -57,8 +59,14 @@ def _add_audit(subparsers) -> None:
         description="Train a target model (cached on disk) and run the course's attacks against it: loss / "
                     "confidence / entropy / modified-entropy thresholds, a per-class loss threshold, logistic "
                     "regression and SVC on all signals plus the label, Shokri shadow models, LiRA online and "
-                    "offline. Prints an aligned table (AUC, TPR at 0.1 % and 1 % FPR, advantage).")
+                    "offline, RMIA online and offline, a label-only attack, and the blind baseline (inputs only). "
+                    "Prints an aligned table (AUC, TPR at 0.1 % and 1 % FPR, advantage).")
     p.add_argument("--dataset", choices=DATASETS, default="mnist1d", help="data set (default: %(default)s)")
+    from .training.recipes import MODELS
+
+    p.add_argument("--model", choices=MODELS, default="mlp",
+                   help="the target's recipe, and the attacker's: the course's MLP or 1-D CNN, or a scikit-learn "
+                        "random forest, logistic regression or 5-nearest-neighbour classifier (default: %(default)s)")
     p.add_argument("--epochs", type=_int_at_least(1), default=None,
                    help="training epochs of the target and the attacker's models (default: TrainConfig's, 200)")
     p.add_argument("--weight-decay", type=_non_negative_float, default=None,
@@ -67,6 +75,10 @@ def _add_audit(subparsers) -> None:
                    help="LiRA reference models, online and offline (at least 2; default: %(default)s); "
                         "the shadow attack uses as many shadow models")
     p.add_argument("--seed", type=_int_at_least(0), default=0, help="split and training seed (default: %(default)s)")
+    p.add_argument("--shift", type=_non_negative_float, default=0.0,
+                   help="draw members and non-members differently on purpose (strength of the selection on each "
+                        "sample's mean; 0 = a proper random split, the default): the blind baseline then scores "
+                        "above chance")
     p.add_argument("--json", action="store_true", help="also print the metrics as one JSON object on the last line")
     p.add_argument("--no-progress", dest="progress", action="store_false", help="hide the progress bars")
     p.set_defaults(run=_run_audit)
@@ -75,14 +87,18 @@ def _add_audit(subparsers) -> None:
 def _run_audit(args: argparse.Namespace) -> int:
     from .attacks.audit import audit
     from .training import TrainConfig
+    from .training.recipes import named_recipe
 
     changes = {}
     if args.epochs is not None:
         changes["epochs"] = args.epochs
     if args.weight_decay is not None:
         changes["weight_decay"] = args.weight_decay
-    report = audit(args.dataset, TrainConfig(**changes), n_reference=args.references, seed=args.seed,
-                   progress=args.progress)
+    config = named_recipe(args.model)
+    if changes and not isinstance(config, TrainConfig):
+        raise ValueError(f"--epochs and --weight-decay apply to --model mlp or cnn1d, not {args.model}")
+    report = audit(args.dataset, config.replace(**changes) if changes else config, n_reference=args.references,
+                   seed=args.seed, progress=args.progress, shift=args.shift)
     print(report.table())
     if args.json:  # 4 decimals: finer than 1 / 2,500 non-members, the resolution of a TPR at low FPR
         print(json.dumps(_rounded(report.to_dict())))
@@ -139,7 +155,7 @@ def _run_unlearn(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS: list[Callable] = [_add_audit, _add_unlearn]
+COMMANDS: list[Callable] = [_add_audit, _add_unlearn, _add_lm]
 """Each entry adds one subcommand to the parser (see the module docstring)."""
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import numbers
 import os
 import tempfile
 import zipfile
@@ -33,18 +34,46 @@ def cache_dir() -> Path | None:
     return Path(base) / "mia_edu"
 
 
+def _canonical(value) -> str:
+    """A text form of ``value`` that is equal for equal values: ``0``, ``0.0``, ``np.float32(0)``
+    and ``np.int64(0)`` give one text (so ``TrainConfig(weight_decay=0)`` and ``weight_decay=0.0``
+    share a key), booleans stay apart from numbers, containers are walked, dict keys are sorted."""
+    if isinstance(value, (bool, np.bool_)):
+        return f"b:{bool(value)}"
+    if isinstance(value, numbers.Integral):
+        return f"n:{int(value)}"
+    if isinstance(value, numbers.Real):
+        value = float(value)
+        if value.is_integer():
+            return f"n:{int(value)}"
+        return f"f:{value!r}"
+    if isinstance(value, str):
+        return f"s:{value!r}"
+    if value is None:
+        return "None"
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _canonical({f.name: getattr(value, f.name) for f in dataclasses.fields(value)})
+    if isinstance(value, dict):
+        items = sorted((_canonical(k), _canonical(v)) for k, v in value.items())
+        return "{" + ",".join(f"{k}:{v}" for k, v in items) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(_canonical(v) for v in value) + "]"
+    return repr(value)
+
+
 def make_key(*parts) -> str:
-    """Hash arrays, dataclasses, strings and numbers into a hex key (order matters)."""
+    """Hash arrays, dataclasses, strings and numbers into a hex key (order matters).
+
+    Equal values give equal keys: numbers are compared by value (``0 == 0.0``), not by type.
+    """
     h = hashlib.sha256()
     for part in parts:
         if isinstance(part, np.ndarray):
             arr = np.ascontiguousarray(part)
             h.update(f"nd{arr.dtype.str}{arr.shape}".encode())
             h.update(arr.tobytes())
-        elif dataclasses.is_dataclass(part):
-            h.update(repr(sorted(dataclasses.asdict(part).items())).encode())
         else:
-            h.update(repr(part).encode())
+            h.update(_canonical(part).encode())
         h.update(b"|")
     return h.hexdigest()[:32]
 

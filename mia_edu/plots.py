@@ -291,3 +291,53 @@ def dp_advantage_figure(measured: Mapping[str, float] | None = None, *, delta: f
     ax.legend(frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
     ax.set_title(title or "Differential privacy caps every attack's advantage")
     return fig
+
+
+def token_loss_figure(texts: Mapping[str, str], losses: Mapping[str, np.ndarray], *, title: str | None = None) -> Figure:
+    """Per-character loss (nats) of a few texts, one panel each, the characters on the x axis (notebook 11).
+
+    ``texts`` and ``losses`` are keyed by a label (e.g. ``"member"``, ``"non-member"``); ``losses[label]``
+    holds one value per character of the text, then one for the end of the text.
+    """
+    labels = list(texts)
+    fig = Figure(figsize=(12.0, 1.9 * len(labels) + 0.6), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(len(labels), 1, sharey=True))
+    top = max(float(np.nanmax(losses[k])) for k in labels) * 1.1
+    colours = {0: MEMBER, 1: NON_MEMBER}
+    for i, (ax, label) in enumerate(zip(axes, labels)):
+        text, loss = texts[label], np.asarray(losses[label], dtype=float)[:len(texts[label]) + 1]
+        x = np.arange(len(loss))
+        ax.bar(x, loss, color=colours.get(i, OKABE_ITO[(i + 2) % len(OKABE_ITO)]), width=0.85)
+        ax.set_xticks(x, list(text) + ["⏎"], fontsize=8, fontfamily="monospace")
+        ax.set_xlim(-0.6, len(loss) - 0.4)
+        ax.set_ylim(0, top)
+        ax.set_ylabel("loss (nats)")
+        ax.set_title(f"{label}: mean loss {np.nanmean(loss):.2f} nats per character", fontsize=10, loc="left")
+        ax.grid(alpha=0.3, axis="y")
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def exposure_figure(curves: Mapping[str, tuple], *, n_candidates: int, title: str | None = None) -> Figure:
+    """Exposure (bits) against the number of insertions of each canary: ``{label: (insertions, exposure)}``.
+
+    The x axis is symmetric-log (0 insertions is the control canary, never in the training text); the
+    dashed line is the most exposure possible, log2(``n_candidates``): the true secret ranked first.
+    """
+    fig, ax = _new_figure(6.0, 4.0)
+    top = float(np.log2(n_candidates))
+    for i, (label, (r, e)) in enumerate(curves.items()):
+        ax.plot(r, e, marker="o", lw=2, color=OKABE_ITO[i % len(OKABE_ITO)], label=label)
+    ax.axhline(top, ls="--", color="grey", lw=1, label=f"maximum: log2({n_candidates:,}) = {top:.1f} bits")
+    ax.axhline(np.log2(np.e), ls=":", color="grey", lw=1, label="expected for a secret never seen (≈1.4)")
+    ax.set_xscale("symlog", linthresh=1)
+    all_r = sorted({int(v) for r, _ in curves.values() for v in r})
+    ax.set_xticks(all_r, [str(v) for v in all_r])
+    ax.set_ylim(0, top * 1.3)  # room for the legend above the maximum
+    ax.set_xlabel("times the canary was inserted in the training text (r)")
+    ax.set_ylabel("exposure (bits)")
+    ax.set_title(title or "Exposure grows with every insertion of the secret")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(frameon=False, fontsize=8, loc="upper left")
+    return fig

@@ -152,6 +152,58 @@ def random_subsets(n_samples: int, n_models: int, *, p_in: float = 0.5,
     return rank < counts[None, :]
 
 
+def make_shifted_split(covariate, *, train_size: int, holdout_size: int, shadow_size: int = 0,
+                       strength: float = 2.0, seed: int | np.random.Generator = 0) -> MembershipSplit:
+    """A deliberately *improper* split: members and non-members drawn differently (notebook 10).
+
+    Members (and the attacker's pool) favour samples with a low ``covariate``, non-members a high
+    one: sample i's weight is ``exp(∓ strength · z_i)`` with ``z`` the standardised covariate
+    (weighted sampling without replacement, by Gumbel top-k). ``strength=0`` is an ordinary random
+    split. Use it to see a blind baseline (:class:`mia_edu.attacks.BlindAttack`), and every attack,
+    score well without membership having anything to do with it (Das et al. 2024).
+
+    Parameters
+    ----------
+    covariate : array, one value per sample
+        What the selection depends on (e.g. each MNIST-1D signal's mean, ``X.mean(axis=1)``).
+    train_size, holdout_size, shadow_size : int
+        As in :func:`make_split`.
+    strength : float >= 0
+        How strongly selection depends on the covariate.
+    seed : int or numpy Generator
+
+    Examples
+    --------
+    >>> c = np.arange(1000.0)
+    >>> s = make_shifted_split(c, train_size=200, holdout_size=200, strength=3.0)
+    >>> bool(c[s.train].mean() < c[s.holdout].mean())
+    True
+    """
+    from ._validation import as_1d_float
+
+    c = as_1d_float(covariate, "covariate")
+    n = len(c)
+    check_int(train_size, "train_size", minimum=1)
+    check_int(holdout_size, "holdout_size", minimum=1)
+    check_int(shadow_size, "shadow_size", minimum=0)
+    if isinstance(strength, bool) or not np.isfinite(strength) or strength < 0:
+        raise ValueError(f"strength must be a finite number >= 0, got {strength!r}")
+    total = train_size + holdout_size + shadow_size
+    if total > n:
+        raise ValueError(f"train_size + holdout_size + shadow_size = {total} exceeds the {n} samples of covariate")
+    rng = rng_from(seed)
+    sd = c.std()
+    z = (c - c.mean()) / sd if sd > 0 else np.zeros(n)
+    gumbel = rng.gumbel(size=(2, n))
+    # members + pool first (low covariate), then non-members from the rest (high covariate)
+    low = np.argsort(-(-strength * z + gumbel[0]), kind="stable")[:train_size + shadow_size]
+    rest = np.setdiff1d(np.arange(n), low)
+    high = rest[np.argsort(-(strength * z[rest] + gumbel[1, rest]), kind="stable")[:holdout_size]]
+    low = rng.permutation(low)
+    return MembershipSplit(train=np.sort(low[:train_size]), holdout=np.sort(high),
+                           shadow=np.sort(low[train_size:]), n_samples=n)
+
+
 FORGET_MODES = ("random", "class")
 
 

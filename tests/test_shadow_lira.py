@@ -212,7 +212,8 @@ def test_cli_audit_json_has_exactly_the_documented_keys(capsys):
     assert main(["audit", "--dataset", "digits", "--epochs", "5", "--references", "2", "--json", "--no-progress"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     out = json.loads(lines[-1])
-    assert list(out) == list(ATTACKS) + ["target"]
+    assert list(out) == list(ATTACKS) + ["references", "target"]
+    assert out["references"]["rmia"] == out["references"]["lira_online"] == 2 and out["references"]["blind"] == 0
     assert all(list(out[name]) == list(METRIC_KEYS) for name in ATTACKS)
     assert set(out["target"]) == {"train_acc", "test_acc"}
     assert all(0.0 <= out[name][k] <= 1.0 for name in ATTACKS for k in METRIC_KEYS)

@@ -12,7 +12,14 @@ members and non-members and returns their metrics:
 ``lira_online``                Carlini et al. (2022), reference models trained on halves of the
                                target's candidate members and non-members (IN and OUT per sample)
 ``lira_offline``               the same with OUT-only reference models trained on the attacker's pool
+``rmia`` / ``rmia_offline``    Zarifzadeh et al. (2024), on online / offline LiRA's reference models (the
+                               same models: a cache hit), population z = the attacker's pool, γ = 1
+``label_only``                 Choquette-Choo et al. (2021): fraction of noisy queries labelled right
+``blind``                      the blind baseline: a classifier on the candidates' inputs alone (features
+                               and label, never the model), cross-fitted; at chance on a proper split
 ============================  ==========================================================================
+
+``AuditReport.to_dict()`` also says how many models each attack trained (``"references"``).
 
 Threat models, in one place. The auditor knows which candidates are members. Attacks that *learn*
 from the target's signals (per-class thresholds, LR, SVC) are scored by 2-fold cross-fitting: each
@@ -25,7 +32,10 @@ without knowing which were members: its reference pool is members + non-members.
 model uses the target's recipe (config) with a different seed: the attacker knows how, not with
 which random numbers, the target was trained.
 
-Taught in notebooks 04–05; the command line is :mod:`mia_edu.__main__`.
+The target's recipe is any recipe (:mod:`mia_edu.training.recipes`): the course's MLP or CNN, or a
+scikit-learn classifier (``--model random_forest|logistic|knn``); the attacker's models use the same.
+
+Taught in notebooks 04–05 and 10; the command line is :mod:`mia_edu.__main__`.
 """
 
 from __future__ import annotations
@@ -41,17 +51,22 @@ from tqdm.auto import tqdm
 from .._validation import check_int
 from ..data import load_dataset
 from ..signals import SIGNALS, compute_signals
-from ..splits import make_split
+from ..splits import make_shifted_split, make_split
 from ..training import TrainConfig, train
+from ..training.recipes import named_recipe
+from ._reference import check_recipe
 from ._signals import signal_matrix
+from .blind import BlindAttack
 from .classifier import ClassifierAttack
+from .label_only import LabelOnlyAttack
 from .lira import LiRA
 from .result import AttackResult, format_table
+from .rmia import RMIA
 from .shadow import ShadowModelAttack
 from .threshold import ThresholdAttack
 
 ATTACKS = ("loss", "loss_per_class", "confidence", "entropy", "modified_entropy", "classifier_lr",
-           "classifier_svc", "shadow", "lira_online", "lira_offline")
+           "classifier_svc", "shadow", "lira_online", "lira_offline", "rmia", "rmia_offline", "label_only", "blind")
 """The attacks of an audit, in the order they run and are reported (also the JSON keys)."""
 
 METRIC_KEYS = ("auc", "tpr_at_0.1%", "tpr_at_1%", "advantage")
@@ -87,9 +102,10 @@ class AuditReport:
         return rows
 
     def to_dict(self) -> dict:
-        """``{attack: {"auc", "tpr_at_0.1%", "tpr_at_1%", "advantage"}, ..., "target": {...}}``
-        (the JSON object of ``python -m mia_edu audit --json``)."""
+        """``{attack: {"auc", "tpr_at_0.1%", "tpr_at_1%", "advantage"}, ..., "references": {attack: models
+        trained}, "target": {...}}`` (the JSON object of ``python -m mia_edu audit --json``)."""
         out = {row.pop("attack"): row for row in self.rows()}
+        out["references"] = dict(self.settings.get("references", {}))
         out["target"] = {k: float(v) for k, v in self.target.items()}
         return out
 
@@ -97,7 +113,7 @@ class AuditReport:
         """An aligned plain-text table, one line per attack, with the target's accuracy below."""
         head = format_table(self.rows(), ["attack", *METRIC_KEYS])
         s = self.settings
-        return (f"{head}\n\ntarget: train acc {self.target['train_acc']:.3f}, test acc {self.target['test_acc']:.3f}"
+        return (f"{head}\n\ntarget ({s.get('model', 'mlp')}): train acc {self.target['train_acc']:.3f}, test acc {self.target['test_acc']:.3f}"
                 f" | {s.get('n_members', '?')} members, {s.get('n_non_members', '?')} non-members, "
                 f"{s.get('n_shadow', '?')} shadow and {s.get('n_reference', '?')} reference models"
                 f" | {self.seconds:.1f} s")
@@ -106,25 +122,33 @@ class AuditReport:
         return self.table()
 
 
+def _recipe_name(config) -> str:
+    return config.arch if isinstance(config, TrainConfig) else config.label
+
+
 def _cross_fitted(attack, S: np.ndarray, is_member: np.ndarray, seed: int) -> np.ndarray:
     """Scores of a signal-level attack from 2-fold cross-fitting (each sample scored out of fold)."""
     cv = StratifiedKFold(n_splits=2, shuffle=True, random_state=seed)
     return cross_val_predict(attack, S, is_member, cv=cv, method="decision_function")
 
 
-def audit(dataset: str = "mnist1d", config: TrainConfig | None = None, *, n_samples: int | None = None,
+def audit(dataset: str = "mnist1d", config=None, *, model: str | None = None, n_samples: int | None = None,
           train_size: int | None = None, holdout_size: int | None = None, shadow_size: int | None = None,
           n_reference: int = 16, n_shadow: int | None = None, seed: int = 0, device: str = "cpu",
-          n_jobs: int | None = None, progress: bool = True) -> AuditReport:
+          n_jobs: int | None = None, progress: bool = True, shift: float = 0.0) -> AuditReport:
     """Train a target and run every attack of the course against it.
 
     Parameters
     ----------
     dataset : {"mnist1d", "digits"}
         The data set (:func:`mia_edu.data.load_dataset`).
-    config : TrainConfig, optional
-        The target's training recipe (default ``TrainConfig()``: overfits MNIST-1D visibly). Its
-        ``seed`` is replaced by ``seed``; the attacker's models use the same recipe, seed + 1.
+    config : TrainConfig or recipe, optional
+        The target's training recipe (default ``TrainConfig()``: overfits MNIST-1D visibly), or a
+        scikit-learn classifier / :class:`~mia_edu.training.SklearnRecipe` /
+        :class:`~mia_edu.training.CallableRecipe`. Its ``seed`` is replaced by ``seed``; the
+        attacker's models use the same recipe, seed + 1.
+    model : {"mlp", "cnn1d", "random_forest", "logistic", "knn"}, optional
+        A named recipe (:func:`mia_edu.training.recipes.named_recipe`) instead of ``config``.
     n_samples : int, optional
         Samples drawn from the data set (default 10,000 for MNIST-1D, all 1,797 for digits).
     train_size, holdout_size, shadow_size : int, optional
@@ -139,6 +163,12 @@ def audit(dataset: str = "mnist1d", config: TrainConfig | None = None, *, n_samp
     device, n_jobs : passed to the training functions.
     progress : bool
         Show progress bars (over the stages, and over the models being trained) on stderr.
+    shift : float >= 0
+        0 (default): a proper random split. Above 0, a deliberately *shifted* split
+        (:func:`mia_edu.splits.make_shifted_split` on each sample's mean feature, this strength):
+        members and the attacker's pool favour low means, non-members high ones. The blind
+        baseline then scores well above chance, and every attack's number mixes membership with
+        the shift (notebook 10).
 
     Returns
     -------
@@ -153,9 +183,11 @@ def audit(dataset: str = "mnist1d", config: TrainConfig | None = None, *, n_samp
     check_int(seed, "seed", minimum=0)
     check_int(n_reference, "n_reference", minimum=2)
     n_shadow = n_reference if n_shadow is None else check_int(n_shadow, "n_shadow", minimum=1)
-    config = TrainConfig() if config is None else config
-    if not isinstance(config, TrainConfig):
-        raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
+    if model is not None:
+        if config is not None:
+            raise ValueError("give either config or model, not both")
+        config = named_recipe(model)
+    config = check_recipe(config)
     target_config = config.replace(seed=seed)
     attacker_config = config.replace(seed=seed + 1)
 
@@ -167,7 +199,13 @@ def audit(dataset: str = "mnist1d", config: TrainConfig | None = None, *, n_samp
     train_size = n // 4 if train_size is None else train_size
     holdout_size = n // 4 if holdout_size is None else holdout_size
     shadow_size = n - train_size - holdout_size if shadow_size is None else shadow_size
-    split = make_split(n, train_size=train_size, holdout_size=holdout_size, shadow_size=shadow_size, seed=seed)
+    if isinstance(shift, bool) or not isinstance(shift, int | float) or not np.isfinite(shift) or shift < 0:
+        raise ValueError(f"shift must be a finite number >= 0, got {shift!r}")
+    if shift > 0:
+        split = make_shifted_split(ds.X.mean(axis=1), train_size=train_size, holdout_size=holdout_size,
+                                   shadow_size=shadow_size, strength=float(shift), seed=seed)
+    else:
+        split = make_split(n, train_size=train_size, holdout_size=holdout_size, shadow_size=shadow_size, seed=seed)
     if len(split.shadow) < 2:
         raise ValueError(f"shadow_size must be at least 2 (the attacker's pool), got {len(split.shadow)}")
     idx, is_member = split.evaluation()
@@ -175,7 +213,7 @@ def audit(dataset: str = "mnist1d", config: TrainConfig | None = None, *, n_samp
     X_pool, y_pool = ds.X[split.shadow], ds.y[split.shadow]
     common = {"device": device, "n_jobs": n_jobs, "progress": progress}
 
-    stages = tqdm(total=6, desc="audit", disable=not progress, leave=False)
+    stages = tqdm(total=9, desc="audit", disable=not progress, leave=False)
     results: dict[str, AttackResult] = {}
 
     def record(key: str, scores) -> None:
@@ -218,11 +256,31 @@ def audit(dataset: str = "mnist1d", config: TrainConfig | None = None, *, n_samp
     offline = LiRA(attacker_config, n_reference=n_reference, online=False, seed=seed, **common)
     scored["lira_offline"] = offline.fit(X_pool, y_pool, n_classes=ds.n_classes).score_target(target, X, y)
     stages.update()
+
+    stages.set_postfix_str(f"RMIA online and offline ({n_reference} reference models each)")
+    rmia = RMIA(attacker_config, n_reference=n_reference, online=True, seed=seed, **common)
+    rmia.fit(X, y, n_classes=ds.n_classes, X_population=X_pool, y_population=y_pool)
+    scored["rmia"] = rmia.score_target(target, X, y)
+    rmia_off = RMIA(attacker_config, n_reference=n_reference, online=False, seed=seed, **common)
+    scored["rmia_offline"] = rmia_off.fit(X_pool, y_pool, n_classes=ds.n_classes).score_target(target, X, y)
+    stages.update()
+
+    stages.set_postfix_str("label-only attack")
+    label_only = LabelOnlyAttack(seed=seed).fit(X_pool)
+    scored["label_only"] = label_only.score_target(target, X, y)
+    stages.update()
+
+    stages.set_postfix_str("blind baseline (inputs only)")
+    scored["blind"] = _cross_fitted(BlindAttack(), np.c_[X, y], is_member, seed)
+    stages.update()
     stages.close()
 
     for key in ATTACKS:
         record(key, scored[key])
     settings = {"dataset": ds.name, "n_members": len(split.train), "n_non_members": len(split.holdout),
                 "n_shadow_pool": len(split.shadow), "n_shadow": n_shadow, "n_reference": n_reference,
-                "seed": seed, "config": target_config}
+                "seed": seed, "config": target_config, "model": model or _recipe_name(target_config),
+                "offline_a": rmia_off.offline_a_, "shift": float(shift), "label_only_queries": label_only.n_queries,
+                "references": {"shadow": n_shadow, "lira_online": n_reference, "lira_offline": n_reference,
+                               "rmia": n_reference, "rmia_offline": n_reference, "label_only": 0, "blind": 0}}
     return AuditReport(results, target_info, time.perf_counter() - start, settings)

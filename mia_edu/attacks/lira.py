@@ -41,10 +41,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import as_labels, check_int, rng_from
+from .._validation import check_int, rng_from
 from ..signals import scaled_logit
-from ..splits import random_subsets
-from ..training import TrainConfig, check_features, train_many
+from ..training import TrainConfig
+from ._reference import ReferenceBank, check_recipe
 from .shadow import query_logits
 
 _MIN_SIGMA = 1e-6  # a floor on every standard deviation, so identical reference values cannot divide by 0
@@ -150,20 +150,16 @@ def lira_scores(phi_target, phi_ref, in_mask, *, online: bool = True, fixed_vari
     return (phi_target - fits["mu_out"]) / fits["sigma_out"]
 
 
-def _row_keys(X: np.ndarray, y: np.ndarray) -> list[bytes]:
-    """One hashable key per sample: its float32 feature bytes and its label."""
-    return [row.tobytes() + int(label).to_bytes(8, "little", signed=True) for row, label in zip(X, y)]
-
-
 class LiRA:
     """The Likelihood Ratio Attack (Carlini et al. 2022) with reference models from ``train_many``.
 
     Parameters
     ----------
-    config : TrainConfig, optional
+    config : TrainConfig or recipe, optional
         How the reference models are trained (the attacker's guess of the target's recipe);
-        ``None`` = ``TrainConfig()``.
-    n_reference : int, at least 2
+        ``None`` = ``TrainConfig()``; a scikit-learn classifier or a function ``(X, y, seed) -> model``
+        works too (:mod:`mia_edu.training.recipes`).
+    n_reference : int, at least 2 (at least 1 offline)
         Number of reference models. Each pool sample is IN for about half of them
         (:func:`mia_edu.splits.random_subsets`), so online LiRA sees ~``n_reference/2`` IN and OUT
         values per sample.
@@ -204,35 +200,29 @@ class LiRA:
         self.progress = progress
         self.use_cache = use_cache
 
-    def _check_params(self) -> TrainConfig:
-        config = TrainConfig() if self.config is None else self.config
-        if not isinstance(config, TrainConfig):
-            raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
-        check_int(self.n_reference, "n_reference", minimum=2)
+    def _check_params(self):
+        config = check_recipe(self.config)
         for name in ("online", "fixed_variance"):
             if not isinstance(getattr(self, name), bool | np.bool_):
                 raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}")
+        check_int(self.n_reference, "n_reference", minimum=2 if self.online else 1)
         rng_from(self.seed)
         return config
 
-    def fit(self, X_pool, y_pool, *, n_classes: int | None = None) -> LiRA:
+    def fit(self, X_pool, y_pool, *, n_classes: int | None = None, subsets=None) -> LiRA:
         """Train ``n_reference`` models on random halves of the pool ``(X_pool, y_pool)``.
 
         For online LiRA the pool must contain the samples you will query (e.g. the target's
         candidate members and non-members); for offline LiRA it should not need to.
+        ``subsets`` (bool, n_reference × n_pool) gives the IN/OUT split of every reference model
+        explicitly instead (e.g. to replay another tool's splits).
         """
         config = self._check_params()
-        X_pool = check_features(X_pool, "X_pool")
-        y_pool = as_labels(y_pool, "y_pool", n=len(X_pool), length_of="X_pool")
-        if len(X_pool) < 2:
-            raise ValueError(f"X_pool has {len(X_pool)} sample(s); expected at least 2")
-        self.n_classes_ = int(y_pool.max()) + 1 if n_classes is None else check_int(n_classes, "n_classes", minimum=2)
-        self.subsets_ = random_subsets(len(X_pool), self.n_reference, seed=self.seed)
-        self.bank_ = train_many(config, X_pool, y_pool, self.subsets_, n_classes=self.n_classes_,
-                                device=self.device, n_jobs=self.n_jobs, progress=self.progress,
-                                use_cache=self.use_cache)
-        self._pool_index = {key: i for i, key in reversed(list(enumerate(_row_keys(X_pool, y_pool))))}
-        self.n_features_in_ = X_pool.shape[1]
+        self.reference_ = ReferenceBank.fit(config, X_pool, y_pool, self.n_reference, self.seed, subsets=subsets,
+                                            n_classes=n_classes, device=self.device, n_jobs=self.n_jobs,
+                                            progress=self.progress, use_cache=self.use_cache)
+        self.subsets_, self.bank_ = self.reference_.subsets, self.reference_.bank
+        self.n_classes_, self.n_features_in_ = self.reference_.n_classes, self.reference_.n_features
         return self
 
     def _check_fitted(self):
@@ -251,14 +241,9 @@ class LiRA:
         in_mask : bool array, n_reference × samples
         """
         self._check_fitted()
-        X = check_features(X, "X", n_features=self.n_features_in_)
-        y = as_labels(y, "y", n=len(X), n_classes=self.n_classes_, length_of="X")
-        phi_ref = scaled_logit(self.bank_.logits(X), y)
-        idx = np.array([self._pool_index.get(k, -1) for k in _row_keys(X, y)], dtype=np.int64)
-        in_mask = np.zeros(phi_ref.shape, dtype=bool)
-        found = idx >= 0
-        in_mask[:, found] = self.subsets_[:, idx[found]]
-        return phi_ref, in_mask
+        X, y = self.reference_.check_queries(X, y)
+        logits, in_mask = self.reference_.logits_and_mask(X, y)
+        return scaled_logit(logits, y), in_mask
 
     def gaussians(self, X, y) -> dict[str, np.ndarray]:
         """Per-example Gaussian fits (``mu_in``, ``sigma_in``, ``mu_out``, ``sigma_out``, counts) on
@@ -274,8 +259,7 @@ class LiRA:
         :func:`mia_edu.training.train`) or a torch module.
         """
         self._check_fitted()
-        X = check_features(X, "X", n_features=self.n_features_in_)
-        y = as_labels(y, "y", n=len(X), n_classes=self.n_classes_, length_of="X")
+        X, y = self.reference_.check_queries(X, y)
         phi_target = scaled_logit(query_logits(target, X), y)
         phi_ref, in_mask = self.reference_signals(X, y)
         return lira_scores(phi_target, phi_ref, in_mask, online=self.online, fixed_variance=self.fixed_variance)

@@ -12,12 +12,12 @@ class, as in the paper, or one overall). The attack model is then applied to the
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 from .._validation import as_labels, check_int, rng_from
 from ..signals import SIGNALS, compute_signals
-from ..splits import random_subsets
-from ..training import TrainConfig, check_features, train_many
+from ..training import TrainConfig, check_features, model_logits
+from ..training.recipes import is_model
+from ._reference import ReferenceBank, check_recipe
 from ._signals import signal_matrix
 from .classifier import ClassifierAttack
 
@@ -25,27 +25,13 @@ DEFAULT_SIGNALS = ("loss", "confidence", "entropy", "modified_entropy")
 
 
 def query_logits(target, X: np.ndarray) -> np.ndarray:
-    """The target model's logits on ``X`` (samples × classes), from a ``.logits(X)`` method or a
-    torch module (evaluated in ``eval`` mode without gradients). The only access an attack needs."""
-    if hasattr(target, "logits") and callable(target.logits):
-        logits = target.logits(X)
-    elif isinstance(target, torch.nn.Module):
-        was_training = target.training
-        target.eval()
-        try:
-            device = next(target.parameters()).device
-        except StopIteration:
-            device = torch.device("cpu")
-        with torch.no_grad():
-            logits = target(torch.tensor(X, device=device)).float().cpu().numpy()
-        target.train(was_training)
-    else:
-        raise TypeError("target must be a trained model with a logits(X) method (e.g. from mia_edu.training.train) "
-                        f"or a torch.nn.Module, got {type(target).__name__}")
-    logits = np.asarray(logits, dtype=np.float64)
-    if logits.ndim != 2 or logits.shape[0] != len(X):
-        raise ValueError(f"target's logits must be samples × classes with {len(X)} rows, got shape {logits.shape}")
-    return logits
+    """The target model's logits on ``X`` (samples × classes): from a ``.logits(X)`` method, a torch
+    module (evaluated in ``eval`` mode without gradients) or a fitted scikit-learn classifier
+    (:func:`mia_edu.training.model_logits`, with its caveat). The only access an attack needs."""
+    if not is_model(target):
+        raise TypeError("target must be a trained model with a logits(X) method (e.g. from mia_edu.training.train), "
+                        f"a torch.nn.Module or a fitted scikit-learn classifier, got {type(target).__name__}")
+    return model_logits(target, X)
 
 
 def _check_signals(signals) -> list[str]:
@@ -69,9 +55,10 @@ class ShadowModelAttack:
 
     Parameters
     ----------
-    config : TrainConfig, optional
+    config : TrainConfig or recipe, optional
         How the shadow models are trained (the attacker's guess of the target's recipe);
-        ``None`` = ``TrainConfig()``.
+        ``None`` = ``TrainConfig()``; a scikit-learn classifier or a function ``(X, y, seed) -> model``
+        works too (:mod:`mia_edu.training.recipes`).
     n_shadow : int, at least 1
         Number of shadow models. Each trains on a random half of the shadow pool
         (:func:`mia_edu.splits.random_subsets`), so every pool sample gives ``n_shadow`` labelled
@@ -116,10 +103,8 @@ class ShadowModelAttack:
         self.progress = progress
         self.use_cache = use_cache
 
-    def _check_params(self) -> TrainConfig:
-        config = TrainConfig() if self.config is None else self.config
-        if not isinstance(config, TrainConfig):
-            raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
+    def _check_params(self):
+        config = check_recipe(self.config)
         check_int(self.n_shadow, "n_shadow", minimum=1)
         if not isinstance(self.per_class, bool | np.bool_):
             raise TypeError(f"per_class must be True or False, got {self.per_class!r}")
@@ -145,20 +130,21 @@ class ShadowModelAttack:
             raise RuntimeError("this ShadowModelAttack is not fitted yet; call fit(X_shadow, y_shadow) first")
         return self._S, self._member, self._model
 
-    def fit(self, X_shadow, y_shadow, *, n_classes: int | None = None) -> ShadowModelAttack:
-        """Train the shadow models on halves of the attacker's pool and the attack model on their signals."""
+    def fit(self, X_shadow, y_shadow, *, n_classes: int | None = None, subsets=None) -> ShadowModelAttack:
+        """Train the shadow models on halves of the attacker's pool and the attack model on their signals.
+
+        ``subsets`` (bool, n_shadow × n_pool) gives each shadow model's IN samples explicitly instead
+        of random halves (e.g. to replay another tool's splits).
+        """
         config = self._check_params()
         self.signals_ = _check_signals(self.signals)
-        X = check_features(X_shadow, "X_shadow")
-        y = as_labels(y_shadow, "y_shadow", n=len(X), length_of="X_shadow")
-        if len(X) < 2:
-            raise ValueError(f"X_shadow has {len(X)} sample(s); expected at least 2")
-        self.n_classes_ = int(y.max()) + 1 if n_classes is None else check_int(n_classes, "n_classes", minimum=2)
-        y = as_labels(y, "y_shadow", n_classes=self.n_classes_)
-        self.n_features_in_ = X.shape[1]
-        self.subsets_ = random_subsets(len(X), self.n_shadow, seed=self.seed)
-        self.bank_ = train_many(config, X, y, self.subsets_, n_classes=self.n_classes_, device=self.device,
+        ref = ReferenceBank.fit(config, X_shadow, y_shadow, self.n_shadow, self.seed, subsets=subsets,
+                                n_classes=n_classes, pool_name="X_shadow", param="n_shadow", device=self.device,
                                 n_jobs=self.n_jobs, progress=self.progress, use_cache=self.use_cache)
+        X = check_features(X_shadow, "X_shadow")
+        y = as_labels(y_shadow, "y_shadow", n=len(X), n_classes=ref.n_classes)
+        self.n_classes_, self.n_features_in_ = ref.n_classes, ref.n_features
+        self.subsets_, self.bank_ = ref.subsets, ref.bank
         logits = self.bank_.logits(X)  # n_shadow × n_pool × classes
         self._S = np.concatenate([self._signal_matrix(logits[k], y) for k in range(self.n_shadow)])
         self._member = self.subsets_.reshape(-1).astype(bool)

@@ -21,7 +21,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from ..models import build_model
-from . import batched
+from . import batched, recipes
 from .single import (
     TrainConfig,
     TrainedModel,
@@ -185,9 +185,9 @@ def _fit_one(config, X, y, n_classes, X_eval, y_eval, device, parent_pid):
     return state_to_arrays(module), history
 
 
-def _run_sequential(jobs, bar):
+def _run_sequential(jobs, bar, fit=_fit_one):
     for job in jobs:
-        result = _fit_one(*job, os.getpid())
+        result = fit(*job, os.getpid())
         bar.update(1)
         yield result
 
@@ -196,9 +196,9 @@ def _fit_indexed(i, *job):
     return i, _fit_one(*job)
 
 
-def _run_joblib(jobs, bar, n_jobs):
+def _run_joblib(jobs, bar, n_jobs, fit=_fit_one):
     """Every model is a joblib task; the active backend (loky, threading, dask, ray, ...) runs them."""
-    tasks = (joblib.delayed(_fit_one)(*job, os.getpid()) for job in jobs)
+    tasks = (joblib.delayed(fit)(*job, os.getpid()) for job in jobs)
     try:
         parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator")  # results as they come: a live bar
     except ValueError:  # backends without generators (multiprocessing, ray): all results at the end
@@ -211,7 +211,7 @@ def _run_joblib(jobs, bar, n_jobs):
         yield result
 
 
-def _run_processes(jobs, bar, n_jobs):
+def _run_processes(jobs, bar, n_jobs, fit=_fit_one):
     """``n_jobs`` fits at once: the caller's process and ``n_jobs - 1`` loky worker processes.
 
     Inside a ``joblib.parallel_backend`` context every model goes to that backend instead. Otherwise
@@ -219,11 +219,11 @@ def _run_processes(jobs, bar, n_jobs):
     each: importing torch) instead of waiting for them.
     """
     if _in_joblib_context():
-        yield from _run_joblib(jobs, bar, n_jobs)
+        yield from _run_joblib(jobs, bar, n_jobs, fit)
         return
     n_workers = min(joblib.effective_n_jobs(n_jobs if n_jobs is not None else -1), len(jobs)) - 1
     if n_workers < 1:
-        yield from _run_sequential(jobs, bar)
+        yield from _run_sequential(jobs, bar, fit)
         return
     parent = os.getpid()
     results: list = [None] * len(jobs)
@@ -242,7 +242,7 @@ def _run_processes(jobs, bar, n_jobs):
     def feed_worker():
         try:
             while (i := take()) is not None:
-                results[i] = executor.submit(_fit_one, *jobs[i], parent).result()
+                results[i] = executor.submit(fit, *jobs[i], parent).result()
                 bar.update(1)
         except BaseException as exc:  # re-raised in the caller's thread below
             errors.append(exc)
@@ -255,7 +255,7 @@ def _run_processes(jobs, bar, n_jobs):
         thread.start()
     try:
         while (i := take()) is not None:
-            results[i] = _fit_one(*jobs[i], parent)
+            results[i] = fit(*jobs[i], parent)
             bar.update(1)
     finally:
         with lock:
@@ -265,6 +265,24 @@ def _run_processes(jobs, bar, n_jobs):
     if errors:
         raise errors[0]
     yield from results
+
+
+def run_jobs(fit, jobs, *, route: str = "processes", n_jobs: int | None = None, progress: bool = True,
+             desc: str = "models") -> list:
+    """``[fit(*job, parent_pid) for job in jobs]`` by :func:`train_many`'s ``"sequential"`` or ``"processes"`` route.
+
+    The extension point for models that are not a :class:`TrainConfig` MLP (the language models of
+    :mod:`mia_edu.text`): ``fit`` is a module-level function (picklable) that trains one model and
+    returns plain arrays; ``parent_pid`` tells it whether it runs in a worker. Same joblib/loky routing,
+    same ``joblib.parallel_backend`` behaviour and progress bar as ``train_many``; results in job order.
+    """
+    if route not in ("sequential", "processes"):
+        raise ValueError(f"route must be 'sequential' or 'processes', got {route!r}")
+    n_jobs = _check_n_jobs(n_jobs)
+    jobs = list(jobs)
+    with tqdm(total=len(jobs), desc=f"{desc} ({route})", unit="model", disable=not progress or not jobs) as bar:
+        runner = _run_sequential(jobs, bar, fit) if route == "sequential" else _run_processes(jobs, bar, n_jobs, fit)
+        return list(runner)
 
 
 def _run_batched(config, X, y, rows, seeds, n_classes, X_eval, y_eval, device, bar):
@@ -285,9 +303,13 @@ def train_many(config: TrainConfig | None, X, y, subsets, *, X_eval=None, y_eval
 
     Parameters
     ----------
-    config : TrainConfig, optional
+    config : TrainConfig or recipe, optional
         How every model is trained (``None``: ``TrainConfig()``). Model k uses
         ``config.replace(seed=bank.seeds[k])``, seeds derived from ``config.seed``: same seed, same bank.
+        A scikit-learn classifier or a function ``(X, y, seed) -> model`` (see
+        :mod:`mia_edu.training.recipes`) gives a :class:`~mia_edu.training.recipes.RecipeBank`
+        with the same ``logits`` (its models fitted lazily through joblib; ``route`` and
+        ``device`` do not apply).
     X, y : arrays
         The pool: features (N × features) and integer labels.
     subsets : bool array, K × N
@@ -353,10 +375,13 @@ def train_many(config: TrainConfig | None, X, y, subsets, *, X_eval=None, y_eval
     Scale out: the ``"processes"`` route dispatches through joblib, so on a cluster
     ``with joblib.parallel_backend("dask"): train_many(...)`` (or ``"ray"``) runs the same code there.
     """
-    config = TrainConfig() if config is None else config
-    if not isinstance(config, TrainConfig):
-        raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
+    config = recipes.as_recipe(config)  # a TrainConfig, or a scikit-learn / callable recipe (recipes.py)
     X, y, n_classes = _check_data(X, y, n_classes)
+    if recipes.is_recipe(config):
+        subsets = _check_subsets(subsets, len(X))
+        return recipes.train_many_recipe(config, X, y, subsets, model_seeds(config.seed, len(subsets)),
+                                         n_classes=n_classes, n_jobs=_check_n_jobs(n_jobs), progress=progress,
+                                         use_cache=use_cache)
     X_eval, y_eval = _check_eval(X_eval, y_eval, X.shape[1], n_classes)
     subsets = _check_subsets(subsets, len(X))
     if route is not None and route not in ROUTES:

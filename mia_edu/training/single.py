@@ -215,8 +215,10 @@ def train(config: TrainConfig | None, X, y, *, X_eval=None, y_eval=None, n_class
 
     Parameters
     ----------
-    config : TrainConfig, optional
-        How to train; ``None`` means ``TrainConfig()``.
+    config : TrainConfig or recipe, optional
+        How to train; ``None`` means ``TrainConfig()``. A scikit-learn classifier or a function
+        ``(X, y, seed) -> model`` gives a :class:`~mia_edu.training.recipes.RecipeModel`
+        (:func:`~mia_edu.training.recipes.fit_recipe`; the evaluation set is not used).
     X, y : arrays
         Training features (samples × features) and integer labels: the *members*.
     X_eval, y_eval : arrays, optional
@@ -237,9 +239,11 @@ def train(config: TrainConfig | None, X, y, *, X_eval=None, y_eval=None, n_class
     >>> m.logits(ds.X[:5]).shape
     (5, 10)
     """
-    config = TrainConfig() if config is None else config
-    if not isinstance(config, TrainConfig):
-        raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
+    from . import recipes  # a scikit-learn / callable recipe takes its own route
+
+    config = recipes.as_recipe(config)
+    if recipes.is_recipe(config):
+        return recipes.fit_recipe(config, X, y, n_classes=n_classes, use_cache=use_cache)
     X, y, n_classes = _check_data(X, y, n_classes)
     X_eval, y_eval = _check_eval(X_eval, y_eval, X.shape[1], n_classes)
     key = model_key(config, n_classes, X, y, X_eval, y_eval)

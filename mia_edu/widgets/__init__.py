@@ -12,8 +12,12 @@ rules they share: errors shown, figures updated in place, results cached by sett
   error, AUC, advantage and MI against their estimates from a sample.
 - :func:`shadow_lab` — notebook 05: LiRA with 2–16 reference models, online or offline, run on a
   button → its log–log ROC against the loss threshold, and one candidate's IN/OUT Gaussians.
+- :func:`modern_lab` — notebook 10: model family (MLP, random forest, k-NN, logistic regression) ×
+  offline reference models → loss threshold, LiRA, RMIA, label-only and blind baseline on log–log ROC.
 - :func:`unlearning_lab` — notebook 07: method × forget size, run on a button with a progress bar →
   the attack's member rates on retain / forget / validation against retraining from scratch.
+- :func:`language_lab` — notebook 11: epochs (checkpoints of one cached run) and insertions → the
+  sequence attacks' log–log ROC, exposure by insertions, one canary's candidate PINs.
 """
 
 import importlib
@@ -29,6 +33,8 @@ _WHERE = {
     "BayesErrorLab": "bayes", "bayes_error_lab": "bayes",
     "UnlearningLab": "unlearning", "unlearning_lab": "unlearning",
     "ShadowLab": "shadow", "shadow_lab": "shadow",
+    "ModernLab": "modern", "modern_lab": "modern",
+    "LanguageLab": "language", "language_lab": "language",
 }
 __all__ = list(_WHERE)
 
