@@ -47,7 +47,8 @@ def test_apply_is_idempotent_and_strip_undoes_it():
         assert teaching.dumps(again) == teaching.dumps(nb)
         stripped = teaching.strip(nb)
         assert not any(teaching.is_generated(c) for c in stripped["cells"])
-        assert "★" not in _md(stripped) and "rise" not in stripped["metadata"]
+        assert teaching.LEGEND not in _md(stripped) and "rise" not in stripped["metadata"]
+        assert not re.search(r"^\d+\. \*\*[^*]+\*\* ★", _md(stripped), re.M), "a generated mark survived strip"
 
 
 def test_a_missing_anchor_fails_loudly():
@@ -89,7 +90,7 @@ def test_quizzes_four_to_six_questions_with_feedback(stem):
 def test_difficulty_marks_on_every_exercise(stem):
     nb = _nb(ROOT / "notebooks" / f"{stem}.ipynb")
     text = next(teaching.source(c) for c in nb["cells"] if "## Exercises" in teaching.source(c))
-    items = [line for line in text.partition("## Exercises")[2].splitlines() if re.match(r"\d+\. \*\*", line)]
+    items = [line for line in text.partition("## Exercises")[2].splitlines() if re.match(r"\d+\. (★{1,3} )?\*\*", line)]
     assert items, f"{stem}: no numbered exercises"
     unmarked = [line[:40] for line in items if not re.search(r"\*\* ★{1,3}( |$)|^\d+\. ★{1,3} \*\*", line)]
     assert not unmarked, f"{stem}: exercises without a difficulty mark: {unmarked}"
