@@ -36,8 +36,9 @@ html: setup  ## execute every notebook, render HTML handouts into build/html (in
 app: setup  ## open notebook NB (default 02) as a Voila app for a lecture: make app NB=05
 	@nb=$$(ls notebooks/$(NB)_*.ipynb 2>/dev/null | head -n 1); \
 	test -n "$$nb" || { echo "no notebook notebooks/$(NB)_*.ipynb"; exit 1; }; \
-	echo "== Voila: $$nb on http://127.0.0.1:$(PORT)/"; \
-	$(VENV)/bin/voila "$$nb" --port=$(PORT) --Voila.ip=127.0.0.1 --ServerApp.port_retries=0
+	token=$$($(PY) -c "import secrets; print(secrets.token_urlsafe(24))"); \
+	echo "== Voila: $$nb on http://127.0.0.1:$(PORT)/?token=$$token (only this machine; the token keeps other local users out)"; \
+	$(VENV)/bin/voila "$$nb" --port=$(PORT) --Voila.ip=127.0.0.1 --Voila.token="$$token" --ServerApp.port_retries=0
 
 assignments: setup  ## nbgrader: source + student release of every notebook with exercise checks, in build/nbgrader
 	$(PY) tools/assignments.py build

@@ -5,8 +5,11 @@ modules. Commands:
 
 - ``audit``: train a target (cached) and run every attack against it
   (:func:`mia_edu.attacks.audit`). ``--json`` adds one JSON object as the last line.
+- ``dp-audit``: ε lower bounds from canaries, many-run and one-run, against the accountant's ε
+  (:mod:`mia_edu.dp_audit`). ``--json`` adds one JSON object as the last line.
 - ``unlearn``: compare unlearning methods with a membership inference attack
   (:func:`mia_edu.unlearning.unlearning_experiment`). ``--json`` adds one JSON object as the last line.
+- ``defend``: the privacy–utility frontier of the defences (:mod:`mia_edu.defences.cli`).
 
 Adding a command: write ``_add_<name>(subparsers)``, which adds a parser and sets
 ``run=<function(args) -> exit code>`` with ``set_defaults``, and append it to :data:`COMMANDS`.
@@ -19,6 +22,8 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 
+from .defences.cli import add_parser as _add_defend
+from .dp_audit import add_parser as _add_dp_audit
 from .text.cli import add_parser as _add_lm
 
 
@@ -125,6 +130,12 @@ def _add_unlearn(subparsers) -> None:
     p.add_argument("--methods", default="all",
                    help="'all' or a comma-separated list of: none, retrain, finetune, gradient_ascent, "
                         "random_labels, scrub (default: %(default)s)")
+    p.add_argument("--margin", type=float, default=0.05,
+                   help="equivalence margin of the verdict: 'as retraining' when the 90 %% interval of the gap to "
+                        "retraining lies within +-margin (default: %(default)s, i.e. 5 points)")
+    p.add_argument("--retrain-seeds", type=_int_at_least(1), default=1,
+                   help="retrain from scratch with this many seeds, to show the yardstick's own spread "
+                        "(default: %(default)s)")
     p.add_argument("--attack", choices=("lr", "svc"), default="lr",
                    help="attack model on the signals: logistic regression or an RBF SVC (default: %(default)s)")
     p.add_argument("--seed", type=_int_at_least(0), default=0, help="split, training and method seed "
@@ -143,7 +154,8 @@ def _run_unlearn(args: argparse.Namespace) -> int:
         raise ValueError("--forget-class is only used with --forget class")
     table = unlearning_experiment(args.dataset, forget_size=args.forget_size, forget=args.forget,
                                   forget_class=args.forget_class, methods=args.methods, attack=args.attack,
-                                  seed=args.seed, progress=args.progress)
+                                  seed=args.seed, progress=args.progress, margin=args.margin,
+                                  retrain_seeds=args.retrain_seeds)
     c = table.context
     sizes = ", ".join(f"{k} {v}" for k, v in c["sizes"].items())
     print(f"{c['dataset']} ({sizes}); original model: train acc {c['train_acc']:.3f}, test acc {c['test_acc']:.3f}; "
@@ -155,7 +167,7 @@ def _run_unlearn(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS: list[Callable] = [_add_audit, _add_unlearn, _add_lm]
+COMMANDS: list[Callable] = [_add_audit, _add_unlearn, _add_defend, _add_dp_audit, _add_lm]
 """Each entry adds one subcommand to the parser (see the module docstring)."""
 
 

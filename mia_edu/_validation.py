@@ -101,13 +101,46 @@ def as_labels(y, name: str = "y", *, n: int | None = None, n_classes: int | None
     return arr
 
 
-def check_int(value, name: str, *, minimum: int | None = None) -> int:
-    """Check that ``value`` is an integer (not bool) at least ``minimum``."""
+SEED_MAX = 2**32 - 1
+"""The largest seed accepted everywhere (numpy's legacy seeding, used by MNIST-1D's generator, stops here)."""
+
+
+def check_int(value, name: str, *, minimum: int | None = None, maximum: int | None = None,
+              why: str = "") -> int:
+    """Check that ``value`` is an integer (not bool) in ``[minimum, maximum]``; ``why`` explains the maximum."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
     if minimum is not None and value < minimum:
         raise ValueError(f"{name} must be at least {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be at most {maximum:,}{why}, got {value:,}")
     return int(value)
+
+
+def check_seed(value, name: str = "seed") -> int:
+    """An integer seed in ``[0, 2**32 − 1]``."""
+    return check_int(value, name, minimum=0, maximum=SEED_MAX)
+
+
+def check_device(device) -> str:
+    """``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"`` (a ``torch.device`` is accepted), available here."""
+    import torch
+
+    if isinstance(device, torch.device):
+        device = str(device)
+    if not isinstance(device, str):
+        raise TypeError(f"device must be a string such as 'cpu' or 'cuda', got {type(device).__name__} {device!r}")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, ValueError):
+        raise ValueError(f"device must be 'cpu', 'cuda', 'cuda:N' or 'mps', got {device!r}") from None
+    if dev.type not in ("cpu", "cuda", "mps"):
+        raise ValueError(f"device must be 'cpu', 'cuda', 'cuda:N' or 'mps', got {device!r}")
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} but CUDA is not available on this machine; use device='cpu'")
+    if dev.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"device={device!r} but MPS is not available on this machine; use device='cpu'")
+    return device
 
 
 def check_fraction(value, name: str, *, low: float = 0.0, high: float = 1.0,
@@ -128,4 +161,4 @@ def rng_from(seed) -> np.random.Generator:
         return seed
     if seed is None or isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
         raise TypeError(f"seed must be an integer or numpy.random.Generator, got {seed!r}")
-    return np.random.default_rng(int(seed))
+    return np.random.default_rng(check_seed(seed))

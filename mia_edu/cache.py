@@ -5,7 +5,9 @@ code execution on load. Keys are SHA-256 hashes of everything that determines th
 
 ``MIA_EDU_CACHE`` sets the directory (default: ``$XDG_CACHE_HOME/mia_edu`` or
 ``~/.cache/mia_edu``); ``MIA_EDU_CACHE=off`` disables caching. A corrupt or truncated file is
-treated as a miss (and removed), never as an error.
+treated as a miss (and removed), never as an error. Every entry carries a SHA-256 checksum of its
+arrays (``__sha256__``): an entry whose arrays were changed after saving, or that has no checksum,
+is a miss too, so the caller recomputes and overwrites it.
 """
 
 from __future__ import annotations
@@ -78,6 +80,19 @@ def make_key(*parts) -> str:
     return h.hexdigest()[:32]
 
 
+_CHECKSUM = "__sha256__"
+
+
+def _checksum(arrays: dict[str, np.ndarray]) -> np.ndarray:
+    """SHA-256 of the arrays' names, dtypes, shapes and bytes, as 32 uint8."""
+    h = hashlib.sha256()
+    for name in sorted(arrays):
+        arr = np.ascontiguousarray(arrays[name])
+        h.update(f"{name}|{arr.dtype.str}|{arr.shape}|".encode())
+        h.update(arr.tobytes())
+    return np.frombuffer(h.digest(), dtype=np.uint8)
+
+
 def _path(kind: str, key: str) -> Path | None:
     root = cache_dir()
     return None if root is None else root / kind / f"{key}.npz"
@@ -90,7 +105,11 @@ def load(kind: str, key: str) -> dict[str, np.ndarray] | None:
         return None
     try:
         with np.load(path, allow_pickle=False) as f:
-            return {name: f[name] for name in f.files}
+            arrays = {name: f[name] for name in f.files}
+        stored = arrays.pop(_CHECKSUM)  # KeyError (no checksum): a miss
+        if not np.array_equal(stored, _checksum(arrays)):
+            raise ValueError("checksum mismatch")
+        return arrays
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError):
         try:
             path.unlink()
@@ -108,7 +127,7 @@ def save(kind: str, key: str, arrays: dict[str, np.ndarray]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)
+            np.savez(fh, **arrays, **{_CHECKSUM: _checksum(arrays)})
         os.replace(tmp, path)
     except OSError:  # a read-only or full disk must not break a lesson
         pass

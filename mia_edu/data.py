@@ -14,9 +14,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import cache
-from ._validation import check_int
+from ._validation import check_int, check_seed
 
 DATASETS = ("mnist1d", "digits")
+
+MNIST1D_MAX_SAMPLES = 200_000
+"""The most MNIST-1D samples :func:`load_dataset` generates (about 20 s on one core; the course uses 10,000)."""
 
 _DESCRIPTIONS = {
     "mnist1d": (
@@ -59,7 +62,7 @@ def _make_mnist1d(n_samples: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
     key = cache.make_key("mnist1d-v1", n_samples, seed)
     hit = cache.load("data", key)
-    if hit is not None:
+    if hit is not None and _valid_entry(hit, n_samples):
         return hit["X"], hit["y"]
     args = get_dataset_args()
     args.num_samples = int(np.ceil(n_samples / 10) * 10)  # make_dataset draws num_samples // 10 per class
@@ -76,6 +79,14 @@ def _make_mnist1d(n_samples: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     y = np.asarray(raw["y"], dtype=np.int64)[:n_samples]
     cache.save("data", key, {"X": X, "y": y})
     return X, y
+
+
+def _valid_entry(hit: dict, n_samples: int, n_features: int = 40, n_classes: int = 10) -> bool:
+    """Whether a cached MNIST-1D entry holds what was asked for (else it is regenerated and overwritten)."""
+    X, y = hit.get("X"), hit.get("y")
+    return (X is not None and y is not None and X.dtype == np.float32 and y.dtype == np.int64
+            and X.shape == (n_samples, n_features) and y.shape == (n_samples,)
+            and bool(np.all(np.isfinite(X))) and bool(np.all((y >= 0) & (y < n_classes))))
 
 
 def _make_digits(n_samples: int | None, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -117,9 +128,11 @@ def load_dataset(name: str, *, n_samples: int | None = None, seed: int = 0) -> D
     key = name.strip().lower().replace("-", "").replace("_", "")
     if key not in DATASETS:
         raise ValueError(f"unknown dataset name {name!r}; known names: {', '.join(DATASETS)}")
-    check_int(seed, "seed", minimum=0)
+    check_seed(seed)
     if n_samples is not None:
-        check_int(n_samples, "n_samples", minimum=10)
+        limit = MNIST1D_MAX_SAMPLES if key == "mnist1d" else None
+        check_int(n_samples, "n_samples", minimum=10, maximum=limit,
+                  why=" for MNIST-1D (generating more takes minutes)" if limit else "")
     if key == "mnist1d":
         X, y = _make_mnist1d(10_000 if n_samples is None else n_samples, seed)
     else:

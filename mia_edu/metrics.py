@@ -48,7 +48,10 @@ def tpr_at_fpr(scores, is_member, fpr: float | list | np.ndarray = 0.01):
     the TPR at FPR = 0.
     """
     s, m = check_scores(scores, is_member)
-    targets = np.atleast_1d(np.asarray(fpr, dtype=np.float64))
+    try:
+        targets = np.atleast_1d(np.asarray(fpr, dtype=np.float64))
+    except (TypeError, ValueError):
+        raise TypeError(f"fpr must be a number or a list of numbers in [0, 1], got {fpr!r}") from None
     if np.any(~np.isfinite(targets)) or np.any(targets < 0) or np.any(targets > 1):
         raise ValueError(f"fpr must lie in [0, 1], got {fpr}")
     f, t, _ = skm.roc_curve(m, s, drop_intermediate=False)
@@ -110,6 +113,9 @@ def bootstrap_ci(metric: Callable[[np.ndarray, np.ndarray], float], scores, is_m
     >>> lo < 0.76 < hi
     True
     """
+    if not callable(metric):
+        raise TypeError(f"metric must be a function metric(scores, is_member) -> float such as "
+                        f"metrics.roc_auc, got {type(metric).__name__} {metric!r}")
     s, m = check_scores(scores, is_member)
     check_int(n_boot, "n_boot", minimum=10)
     check_fraction(confidence, "confidence")

@@ -19,7 +19,7 @@ from ._validation import as_labels
 SIGNALS = ("loss", "confidence", "entropy", "modified_entropy", "scaled_logit")
 
 
-def _prepare(logits, y) -> tuple[np.ndarray, np.ndarray]:
+def _check_logits(logits) -> np.ndarray:
     try:
         z = np.asarray(logits, dtype=np.float64)
     except (TypeError, ValueError) as exc:
@@ -30,6 +30,11 @@ def _prepare(logits, y) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"logits must have at least 2 classes in the last axis, got shape {z.shape}")
     if not np.all(np.isfinite(z)):
         raise ValueError("logits contain NaN or infinite values")
+    return z
+
+
+def _prepare(logits, y) -> tuple[np.ndarray, np.ndarray]:
+    z = _check_logits(logits)
     y = as_labels(y, "y", n=z.shape[-2], n_classes=z.shape[-1], length_of="logits")
     return z, y
 
@@ -48,8 +53,7 @@ def _log_rest(z: np.ndarray, cls: np.ndarray) -> np.ndarray:
 
 def log_probs(logits) -> np.ndarray:
     """Log-probabilities ``log_softmax(logits)`` in float64."""
-    z = np.asarray(logits, dtype=np.float64)
-    return log_softmax(z, axis=-1)
+    return log_softmax(_check_logits(logits), axis=-1)
 
 
 def _phi(z: np.ndarray, y: np.ndarray) -> np.ndarray:

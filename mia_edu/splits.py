@@ -1,14 +1,15 @@
 """Who is a member: the only place where index sets are made.
 
 A :class:`MembershipSplit` says which samples the target model trains on (``train``: the
-*members*), which it never sees (``holdout``: the *non-members*), and which the attacker may use to
-train shadow models (``shadow``). All index arrays are disjoint, and that is checked. Taught in
-notebook 01.
+*members*), which it never sees (``holdout``: the *non-members*), which the attacker may use to
+train shadow models (``shadow``), and which the defender may use to tune training, e.g. early
+stopping (``validation``: neither a member nor an evaluation non-member, notebook 08). All index
+arrays are disjoint, and that is checked. Taught in notebook 01.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -55,15 +56,20 @@ class MembershipSplit:
     holdout : non-members from the same distribution, never seen by the target.
     shadow : the attacker's own pool (for shadow or reference models); may be empty.
     n_samples : the size of the data set the indices point into.
+    validation : the defender's held-out set for tuning training (early stopping, notebook 08); never
+        a member and never scored as a non-member, so tuning on it does not touch the evaluation.
+        May be empty (the default).
     """
 
     train: np.ndarray
     holdout: np.ndarray
     shadow: np.ndarray
     n_samples: int
+    validation: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
     def __post_init__(self):
-        checked = check_disjoint(self.n_samples, train=self.train, holdout=self.holdout, shadow=self.shadow)
+        checked = check_disjoint(self.n_samples, train=self.train, holdout=self.holdout, shadow=self.shadow,
+                                 validation=self.validation)
         for name, arr in checked.items():
             object.__setattr__(self, name, arr)
 
@@ -83,26 +89,35 @@ class MembershipSplit:
 
 
 def make_split(n_samples: int, *, train_size: int, holdout_size: int, shadow_size: int = 0,
-               seed: int | np.random.Generator = 0) -> MembershipSplit:
-    """Draw disjoint member / non-member / shadow index sets uniformly at random.
+               validation_size: int = 0, seed: int | np.random.Generator = 0) -> MembershipSplit:
+    """Draw disjoint member / non-member / shadow (/ validation) index sets uniformly at random.
+
+    The validation set is drawn after the others from the same permutation, so adding one leaves
+    the train, holdout and shadow sets of a seed unchanged.
 
     Examples
     --------
     >>> s = make_split(100, train_size=40, holdout_size=40, shadow_size=20, seed=0)
-    >>> len(s.train), len(s.holdout), len(s.shadow)
-    (40, 40, 20)
+    >>> len(s.train), len(s.holdout), len(s.shadow), len(s.validation)
+    (40, 40, 20, 0)
+    >>> v = make_split(100, train_size=40, holdout_size=30, validation_size=10, seed=0)
+    >>> len(v.validation), bool((v.train == make_split(100, train_size=40, holdout_size=30).train).all())
+    (10, True)
     """
     check_int(n_samples, "n_samples", minimum=2)
     check_int(train_size, "train_size", minimum=1)
     check_int(holdout_size, "holdout_size", minimum=1)
     check_int(shadow_size, "shadow_size", minimum=0)
+    check_int(validation_size, "validation_size", minimum=0)
     total = train_size + holdout_size + shadow_size
-    if total > n_samples:
-        raise ValueError(f"train_size + holdout_size + shadow_size = {total} exceeds n_samples = {n_samples}")
+    if total + validation_size > n_samples:
+        raise ValueError(f"train_size + holdout_size + shadow_size + validation_size = {total + validation_size} "
+                         f"exceeds n_samples = {n_samples}")
     perm = rng_from(seed).permutation(n_samples)
     a, b = train_size, train_size + holdout_size
     return MembershipSplit(train=np.sort(perm[:a]), holdout=np.sort(perm[a:b]),
-                           shadow=np.sort(perm[b:total]), n_samples=n_samples)
+                           shadow=np.sort(perm[b:total]), n_samples=n_samples,
+                           validation=np.sort(perm[total:total + validation_size]))
 
 
 def random_subsets(n_samples: int, n_models: int, *, p_in: float = 0.5,

@@ -49,12 +49,20 @@ def class_shifted(n_per_class, offsets, seed):
 
 # -- the scikit-learn estimator contract -------------------------------------------------------------
 
+# Membership labels must be booleans or 0/1: with other labels (1/2, strings) the sorted order would
+# decide which class is "member", which silently flipped the attack (issue 10). These checks fit on
+# such labels, so they are expected to fail with our clear ValueError.
+_MEMBER_LABEL_CHECKS = {name: "is_member must be booleans or 0/1 (other labels make 'member' a guess)"
+                        for name in ("check_estimators_dtypes", "check_classifier_data_not_an_array",
+                                     "check_classifiers_classes", "check_fit2d_1feature")}
+
+
 def _expected_failed(estimator):
     if isinstance(estimator, ThresholdAttack):
         # The check needs > 83 % accuracy on 2-feature blobs whose classes differ in *both* features;
         # a threshold attack looks at one column only (``signal``) by design.
-        return {"check_classifiers_train": "a threshold attack uses one column only, by design"}
-    return {}
+        return {"check_classifiers_train": "a threshold attack uses one column only, by design", **_MEMBER_LABEL_CHECKS}
+    return dict(_MEMBER_LABEL_CHECKS)
 
 
 # Class-dependent variants (per_class=True, use_label="onehot"/"per_class") need an integer label

@@ -197,7 +197,8 @@ def _kernels(base: str, token: str) -> list[dict]:
 def _wait_kernel_idle_and_connected(page, base: str, token: str, timeout: float) -> None:
     """The notebook's execution indicator says idle, and the server sees exactly that: one kernel,
     idle, with a live websocket connection from the page."""
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=timeout * 1000)
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle'] >> visible=true",
+                           timeout=timeout * 1000)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         ks = _kernels(base, token)
@@ -232,6 +233,33 @@ def _screenshot(page, name: str) -> Path:
     return path
 
 
+def _shut_down_kernels(base: str, token: str) -> None:
+    for k in _kernels(base, token):
+        req = urllib.request.Request(f"{base}/api/kernels/{k['id']}?token={token}", method="DELETE")
+        urllib.request.urlopen(req, timeout=30).close()
+
+
+def _run_all_in_lab(page, base: str, token: str, notebook: str, readout_text: str):
+    """Open ``notebook`` in JupyterLab, Run All Cells, wait until the kernel is idle; returns the readout."""
+    _shut_down_kernels(base, token)  # one kernel at a time: an earlier test's notebook must not linger
+    # ?reset: a fresh workspace, so JupyterLab does not reopen an earlier test's notebook beside this one
+    page.goto(f"{base}/lab/tree/{notebook}?reset&token={token}", wait_until="domcontentloaded", timeout=120_000)
+    page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=120_000)
+    # a kernel-picker dialog appears when the notebook names no kernel: take the default
+    try:
+        page.locator(".jp-Dialog .jp-mod-accept").click(timeout=5_000)
+    except Exception:  # noqa: BLE001 — no dialog is the normal case
+        pass
+    _wait_kernel_idle_and_connected(page, base, token, timeout=120)
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+    page.locator(".lm-Menu-itemLabel").get_by_text("Run All Cells", exact=True).click()
+    readout = page.locator(".widget-html", has_text=readout_text).first
+    readout.wait_for(timeout=RUN_ALL_S * 1000)
+    _wait_kernel_idle_and_connected(page, base, token, timeout=RUN_ALL_S)
+    readout.scroll_into_view_if_needed()
+    return readout
+
+
 def test_explorer_in_jupyterlab(browser, jupyter_lab):
     base, token = jupyter_lab
     context = browser.new_context(viewport=VIEWPORT)
@@ -239,20 +267,7 @@ def test_explorer_in_jupyterlab(browser, jupyter_lab):
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     try:
-        page.goto(f"{base}/lab/tree/{NOTEBOOK}?token={token}", wait_until="domcontentloaded", timeout=120_000)
-        page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=120_000)
-        # a kernel-picker dialog appears when the notebook names no kernel: take the default
-        try:
-            page.locator(".jp-Dialog .jp-mod-accept").click(timeout=5_000)
-        except Exception:  # noqa: BLE001 — no dialog is the normal case
-            pass
-        _wait_kernel_idle_and_connected(page, base, token, timeout=120)
-        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-        page.locator(".lm-Menu-itemLabel").get_by_text("Run All Cells", exact=True).click()
-        readout = page.locator(".widget-html", has_text=READOUT).first
-        readout.wait_for(timeout=RUN_ALL_S * 1000)
-        _wait_kernel_idle_and_connected(page, base, token, timeout=RUN_ALL_S)
-        readout.scroll_into_view_if_needed()
+        readout = _run_all_in_lab(page, base, token, NOTEBOOK, READOUT)
         before, after = _move_epochs_with_keyboard(page, readout)
         assert before != after and "AUC" in after
         time.sleep(0.5)  # let the new PNG paint before the screenshot
@@ -294,3 +309,67 @@ def test_missing_browser_skips_here_but_fails_under_ci(monkeypatch):
     monkeypatch.setenv("CI", "false")
     with pytest.raises(pytest.skip.Exception, match="Chromium missing"):
         _unavailable("Chromium missing")
+
+
+DEFENCES_NOTEBOOK = "08_defences.ipynb"
+DEFENCES_READOUT = "reference models"  # the defences lab's readout title (mia_edu.widgets.defences)
+
+
+def test_defences_lab_in_jupyterlab(browser, jupyter_lab):
+    """Notebook 08 runs in JupyterLab; the lab's defence dropdown brings a cached point at once."""
+    base, token = jupyter_lab
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        readout = _run_all_in_lab(page, base, token, DEFENCES_NOTEBOOK, DEFENCES_READOUT)
+        before = readout.inner_text()
+        assert "dp_sgd" in before and "ε" in before
+        page.locator(".widget-dropdown select").first.select_option(label="weight decay")
+        page.wait_for_function("([el, text]) => el.innerText !== text", arg=[readout.element_handle(), before],
+                               timeout=120_000)
+        after = readout.inner_text()
+        assert "weight_decay" in after and "LiRA TPR at 1% FPR" in after  # the frontier's point, from the cache
+        time.sleep(0.5)
+        page.locator(".widget-image").last.scroll_into_view_if_needed()
+        path = _screenshot(page, "jupyterlab_08_defences_lab.png")
+        assert path.stat().st_size > 20_000
+        assert not page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']",
+                                has_text="Traceback").count(), "a cell printed a traceback"
+    finally:
+        context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+AUDIT_NOTEBOOK = "09_auditing.ipynb"
+AUDIT_READOUT = "one-run audit"  # the audit lab's readout title (mia_edu.widgets.audit)
+
+
+def test_audit_lab_in_jupyterlab(browser, jupyter_lab):
+    """Notebook 09 runs in JupyterLab; switching the audit lab to many-run and pressing the button audits."""
+    base, token = jupyter_lab
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        readout = _run_all_in_lab(page, base, token, AUDIT_NOTEBOOK, AUDIT_READOUT)
+        before = readout.inner_text()
+        handle = readout.element_handle()  # the readout's text is about to change: keep the element itself
+        assert "non-private" in before and "ε lower bound" in before
+        page.locator(".widget-toggle-button", has_text="many-run").first.click()
+        page.locator(".widget-button", has_text="run audit").first.click()
+        page.wait_for_function("([el, text]) => el.innerText !== text", arg=[handle, before],
+                               timeout=180_000)
+        after = handle.inner_text()
+        assert "many-run audit" in after and "IN" in after  # 16/16 IN, 0/16 OUT called member
+        time.sleep(0.5)
+        page.locator(".widget-image").last.scroll_into_view_if_needed()
+        path = _screenshot(page, "jupyterlab_09_audit_lab.png")
+        assert path.stat().st_size > 20_000
+        assert not page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']",
+                                has_text="Traceback").count(), "a cell printed a traceback"
+    finally:
+        context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"

@@ -146,32 +146,33 @@ def test_randomised_response_has_advantage_tanh():
 
 
 @pytest.mark.parametrize("eps", [0.5, 1.0, 3.0])
-def test_empirical_epsilon_never_exceeds_true_epsilon(eps):
+def test_per_sample_epsilon_estimate_never_exceeds_true_epsilon(eps):
     n = 1000
     exceed, exceed_scores, naive_exceed, bounds = 0, 0, 0, []
     for seed in range(400):
         s, m = _randomised_response(eps, n, np.random.default_rng(seed))
         tpr, fpr = s[m].mean(), s[~m].mean()
-        bound = info.empirical_epsilon(tpr, fpr, n, n)
+        bound = info.per_sample_epsilon_estimate(tpr, fpr, n, n)
         bounds.append(bound)
         exceed += bound > eps
-        exceed_scores += info.empirical_epsilon_from_scores(s, m).epsilon > eps
+        exceed_scores += info.per_sample_epsilon_estimate_from_scores(s, m).epsilon > eps
         naive_exceed += np.log(tpr / fpr) > eps
         if seed < 20:  # at 99.9 % confidence: never, on any of these seeds
-            assert info.empirical_epsilon(tpr, fpr, n, n, confidence=0.999) <= eps
+            assert info.per_sample_epsilon_estimate(tpr, fpr, n, n, confidence=0.999) <= eps
     assert exceed / 400 <= 0.05 and exceed_scores / 400 <= 0.05  # the promised 95 %
     assert naive_exceed / 400 > 0.3  # while the raw point estimate overshoots often
     assert min(bounds) > 0  # and a real leak is always detected at n = 1000
 
 
-def test_empirical_epsilon_from_scores_on_laplace_mechanism():
-    """score = membership + Laplace(1/ε) is ε-DP; maximising over thresholds stays a lower bound."""
+def test_per_sample_epsilon_estimate_from_scores_on_laplace_mechanism():
+    """score = membership + Laplace(1/ε) is ε-DP per sample (independent trials, as the intervals assume):
+    maximising over thresholds stays below the true ε."""
     for eps in (1.0, 3.0):
         values = []
         for seed in range(10):
             rng = np.random.default_rng(seed)
             m = np.r_[np.ones(2000, bool), np.zeros(2000, bool)]
-            values.append(info.empirical_epsilon_from_scores(m + rng.laplace(0, 1 / eps, 4000), m).epsilon)
+            values.append(info.per_sample_epsilon_estimate_from_scores(m + rng.laplace(0, 1 / eps, 4000), m).epsilon)
         assert max(values) <= eps
         assert min(values) > 0.5 * eps  # strong attack: a substantial ε is proven
 
@@ -184,9 +185,9 @@ def test_clopper_pearson_is_scipys_exact_interval():
 
 
 def test_delta_and_a_useless_attack_prove_nothing():
-    assert info.empirical_epsilon(0.5, 0.5, 1000, 1000) == 0.0
-    assert info.empirical_epsilon(0.3, 0.01, 1000, 1000, delta=0.3) == 0.0
-    assert info.empirical_epsilon(0.3, 0.01, 1000, 1000, delta=0.1) < info.empirical_epsilon(0.3, 0.01, 1000, 1000)
+    assert info.per_sample_epsilon_estimate(0.5, 0.5, 1000, 1000) == 0.0
+    assert info.per_sample_epsilon_estimate(0.3, 0.01, 1000, 1000, delta=0.3) == 0.0
+    assert info.per_sample_epsilon_estimate(0.3, 0.01, 1000, 1000, delta=0.1) < info.per_sample_epsilon_estimate(0.3, 0.01, 1000, 1000)
 
 
 def test_reexports_are_the_metrics_functions():
@@ -224,8 +225,8 @@ def test_bad_input_raises_clear_errors():
     with pytest.raises(ValueError, match="delta"):
         info.dp_advantage_bound(1.0, delta=1.5)
     with pytest.raises(ValueError, match="tpr"):
-        info.empirical_epsilon(1.2, 0.1, 100, 100)
+        info.per_sample_epsilon_estimate(1.2, 0.1, 100, 100)
     with pytest.raises(ValueError, match="n_members"):
-        info.empirical_epsilon(0.5, 0.1, 0, 100)
+        info.per_sample_epsilon_estimate(0.5, 0.1, 0, 100)
     with pytest.raises(ValueError, match="fpr"):
         info.gaussian_case(1.0).optimal_roc(1.5)

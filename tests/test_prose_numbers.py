@@ -44,10 +44,7 @@ IDS = [str(p.relative_to(ROOT / "notebooks")) for p in NOTEBOOKS]
 
 # Notebooks whose prose (and first cell) has not been converted to the convention yet: their owners
 # remove them from this set as they convert (strict xfail, so a converted notebook left here fails).
-NOT_YET_CONVERTED = {
-    "06_theoretical_best", "06_theoretical_best_solutions",
-    "07_unlearning_evaluation", "07_unlearning_evaluation_solutions",
-}
+NOT_YET_CONVERTED: set[str] = set()
 
 
 def _params():

@@ -109,7 +109,7 @@ def test_cache_hit_and_corrupt_file(tmp_path, monkeypatch):
 @pytest.mark.parametrize("kwargs, error, match", [
     ({"epochs": 0}, ValueError, "epochs must be at least 1"),
     ({"epochs": 2.5}, TypeError, "epochs must be an integer"),
-    ({"weight_decay": -1.0}, ValueError, "weight_decay must be >= 0"),
+    ({"weight_decay": -1.0}, ValueError, r"weight_decay must lie in \[0, 100\]"),
     ({"dropout": 1.0}, ValueError, "dropout"),
     ({"arch": "resnet"}, ValueError, "arch must be one of"),
     ({"lr": float("nan")}, TypeError, "lr must be a finite number"),

@@ -136,14 +136,23 @@ def test_starting_kit_is_half_on_the_null_and_one_when_separated():
     assert starting_kit_accuracy(rng.uniform(0, 1, 300), rng.uniform(2, 3, 500), seed=0) == 1.0
 
 
-def test_verdict_compares_the_forget_rate_with_retraining(reports):
-    _, retrained = reports  # forget rate ≈ 0.40 on 500 samples: one standard error of a difference ≈ 3.1 %
-    base = retrained.forget_member_rate
-    for shift, verdict in ((0.0, "as retraining"), (0.04, "as retraining"), (0.10, "under-unlearning"),
-                           (-0.10, "over-unlearning")):
-        r = dataclasses.replace(retrained, forget_member_rate=base + shift).with_yardstick(retrained)
-        assert r.verdict == verdict, shift
-        assert r.retrain_gap["forget_member_rate"] == pytest.approx(shift)
+def test_verdict_compares_the_forget_calls_with_retraining_paired(reports):
+    _, retrained = reports  # forget rate ≈ 0.40 on 500 samples
+    base = retrained.forget_called
+    n = base.size
+    off, on = np.flatnonzero(~base), np.flatnonzero(base)
+    for k, verdict in ((0, "as retraining"), (int(0.02 * n), "as retraining"), (int(0.10 * n), "under-unlearning"),
+                       (-int(0.10 * n), "over-unlearning")):
+        called = base.copy()
+        if k > 0:
+            called[off[:k]] = True
+        else:
+            called[on[:-k]] = False
+        r = dataclasses.replace(retrained, forget_called=called,
+                                forget_member_rate=float(called.mean())).with_yardstick(retrained)
+        assert r.verdict == verdict, k
+        assert r.retrain_gap["forget_member_rate"] == pytest.approx(k / n)
+        assert r.vs_retrain.gap == pytest.approx(k / n)
         assert r.retrain_gap["test_acc"] == 0.0
 
 

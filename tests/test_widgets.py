@@ -339,6 +339,9 @@ def test_unlearning_lab_runs_on_the_button():
     assert r.forget_member_rate > y.forget_member_rate + 0.15
     assert r.verdict == "under-unlearning"
     assert f"{r.forget_member_rate:.1%}" in lab.readout.value
+    # the paired gap to retraining with its interval and the margin (issue 10)
+    v = r.vs_retrain
+    assert f"{v.gap:+.1%} [{v.low:+.1%}, {v.high:+.1%}]" in lab.readout.value and "margin ±5%" in lab.readout.value
     # retraining from scratch *is* the yardstick: same rates, verdict "as retraining"
     png = bytes(lab.image.value)
     lab.method.value = "retrain"

@@ -395,14 +395,22 @@ def dumps(nb: dict) -> str:
     return json.dumps(nb, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
 
 
+def _read(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise AnchorError(f"{path.relative_to(ROOT)} is not valid JSON ({exc}): an unresolved merge conflict? "
+                          "Take one side (git checkout --theirs), then apply again") from None
+
+
 def planned(spec: Spec, bib: dict) -> dict[Path, str]:
     """{path: the text apply writes} for the spec's notebook and its solutions."""
     out = {}
     if not spec.notebook.is_file():
         raise AnchorError(f"notebooks/teaching/{spec.path.name} names notebooks/{spec.stem}.ipynb, which is missing")
-    out[spec.notebook] = dumps(apply_course(json.loads(spec.notebook.read_text(encoding="utf-8")), spec, bib))
+    out[spec.notebook] = dumps(apply_course(_read(spec.notebook), spec, bib))
     if spec.solutions.is_file():
-        out[spec.solutions] = dumps(apply_solutions(json.loads(spec.solutions.read_text(encoding="utf-8")), spec))
+        out[spec.solutions] = dumps(apply_solutions(_read(spec.solutions), spec))
     elif spec.checked:
         raise AnchorError(f"{spec.stem}: has exercise checks but no solutions notebook {spec.solutions}")
     return out

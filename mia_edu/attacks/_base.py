@@ -35,6 +35,22 @@ def _check_finite(S, name: str = "S"):
                          + (f" in column(s) {cols[:5]}" if cols else "") + "; expected finite signals")
 
 
+def _check_member_values(y, name: str = "is_member") -> None:
+    """Only booleans or 0/1 say which value is "member"; anything else would be a guess.
+
+    With strings (``"in"``/``"out"``) the sorted order decides which class scikit-learn would call
+    positive, which silently flips the attack when "member" sorts first.
+    """
+    y = np.asarray(y)
+    if y.dtype == bool:
+        return
+    ok = y.dtype.kind in "iuf" and np.all(np.isin(y, (0, 1)))
+    if not ok:
+        values = np.unique(y.astype(str) if y.dtype.kind in "OUS" else y)[:5].tolist()
+        raise ValueError(f"{name} must hold booleans or 0/1 (True/1 = member), got values {values}; "
+                         "other labels leave it ambiguous which one means member")
+
+
 class SignalAttack(ClassifierMixin, BaseEstimator):
     """Base class: subclasses implement ``fit`` (calling ``_validate_fit``) and ``decision_function``."""
 
@@ -63,6 +79,7 @@ class SignalAttack(ClassifierMixin, BaseEstimator):
         if y_type != "binary":
             raise ValueError("Only binary classification is supported (member vs non-member). "
                              f"The type of the target is {y_type}.")
+        _check_member_values(y)
         self.classes_ = classes
         return S, (y == classes[1])
 
@@ -89,18 +106,33 @@ class SignalAttack(ClassifierMixin, BaseEstimator):
 
     # -- shared outputs -------------------------------------------------------------------------
     def predict(self, S) -> np.ndarray:
-        """Hard decision per sample: ``classes_[1]`` (member) where ``decision_function > 0``."""
+        """Hard decision per sample: ``classes_[1]`` (member) where ``decision_function >= 0``.
+
+        The same rule as every threshold in :mod:`mia_edu.metrics` (``score >= threshold`` ⇒
+        member), so a fitted threshold attack's ``predict`` reaches exactly the TPR − FPR its
+        threshold was chosen for, also when many scores tie at the threshold (a saturated
+        confidence of 1.0, "member iff correct").
+        """
         d = self.decision_function(S)
-        return self.classes_[(d > 0).astype(int)]
+        return self.classes_[(d >= 0).astype(int)]
 
     def score(self, S, y, sample_weight=None) -> float:
         """ROC AUC of the membership scores against ``y`` (``is_member``) — not accuracy, which
         misleads (notebook 04)."""
         d = self.decision_function(S)
-        y = np.asarray(y)
-        if len(y) != len(d):
-            raise ValueError(f"is_member has {len(y)} entries but S has {len(d)} rows")
-        return float(roc_auc_score(y == self.classes_[1], d, sample_weight=sample_weight))
+        y = self._member_truth(y, len(d))
+        return float(roc_auc_score(y, d, sample_weight=sample_weight))
+
+    def _member_truth(self, is_member, n: int) -> np.ndarray:
+        """``is_member`` for scoring as booleans, in the label values seen in ``fit``."""
+        y = np.asarray(is_member)
+        if y.ndim != 1 or len(y) != n:
+            raise ValueError(f"is_member has shape {y.shape} but S has {n} rows; expected one label per sample")
+        _check_member_values(y)
+        member = y.astype(bool)
+        if member.all() or not member.any():
+            raise ValueError("is_member contains only one class; expected both members and non-members")
+        return member
 
     def evaluate(self, S, is_member, *, name: str | None = None, classes=None):
         """Score ``S`` and wrap the scores with the truth in an :class:`AttackResult`.
@@ -111,9 +143,9 @@ class SignalAttack(ClassifierMixin, BaseEstimator):
         from .result import AttackResult
 
         d = self.decision_function(S)
-        y = np.asarray(is_member)
+        y = self._member_truth(is_member, len(d))
         if classes is None and getattr(self, "label_index_", None) is not None:
             classes = label_values(np.asarray(S, dtype=np.float64), self.label_index_)
         elif classes is not None:
             classes = as_labels(classes, "classes", n=len(d), length_of="S")
-        return AttackResult(d, y == self.classes_[1], name or type(self).__name__, classes=classes)
+        return AttackResult(d, y, name or type(self).__name__, classes=classes)

@@ -48,7 +48,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.svm import SVC
 from tqdm.auto import tqdm
 
-from .._validation import check_int
+from .._validation import SEED_MAX, check_int
 from ..data import load_dataset
 from ..signals import SIGNALS, compute_signals
 from ..splits import make_shifted_split, make_split
@@ -180,8 +180,8 @@ def audit(dataset: str = "mnist1d", config=None, *, model: str | None = None, n_
     >>> print(report.table())                # doctest: +SKIP
     """
     start = time.perf_counter()
-    check_int(seed, "seed", minimum=0)
-    check_int(n_reference, "n_reference", minimum=2)
+    check_int(seed, "seed", minimum=0, maximum=SEED_MAX - 1, why=" (the attacker's models use seed + 1)")
+    check_int(n_reference, "n_reference", minimum=2, maximum=1024)
     n_shadow = n_reference if n_shadow is None else check_int(n_shadow, "n_shadow", minimum=1)
     if model is not None:
         if config is not None:
@@ -196,8 +196,14 @@ def audit(dataset: str = "mnist1d", config=None, *, model: str | None = None, n_
         n_samples = 10_000
     ds = load_dataset(dataset, n_samples=n_samples)
     n = len(ds)
-    train_size = n // 4 if train_size is None else train_size
-    holdout_size = n // 4 if holdout_size is None else holdout_size
+    train_size = n // 4 if train_size is None else check_int(train_size, "train_size", minimum=1)
+    holdout_size = n // 4 if holdout_size is None else check_int(holdout_size, "holdout_size", minimum=1)
+    if shadow_size is not None:
+        shadow_size = check_int(shadow_size, "shadow_size", minimum=2)
+    if train_size + holdout_size + (2 if shadow_size is None else shadow_size) > n:
+        shown = "the rest" if shadow_size is None else f"{shadow_size:,}"
+        raise ValueError(f"train_size={train_size:,} + holdout_size={holdout_size:,} + shadow_size={shown} "
+                         f"(at least 2) is more than the {n:,} samples of {ds.name}; lower them or raise n_samples")
     shadow_size = n - train_size - holdout_size if shadow_size is None else shadow_size
     if isinstance(shift, bool) or not isinstance(shift, int | float) or not np.isfinite(shift) or shift < 0:
         raise ValueError(f"shift must be a finite number >= 0, got {shift!r}")

@@ -14,8 +14,9 @@ computed from data exactly, but it can be approached from three sides:
   *advantage*. With equal priors, the best achievable J is ``1 − 2 · Bayes error``.
 
 Lower is more private, for all three. :func:`gaussian_case` gives a world where every one of these
-numbers is known exactly, to check the estimators against; :func:`dp_advantage_bound` and
-:func:`empirical_epsilon` connect them to differential privacy.
+numbers is known exactly, to check the estimators against; :func:`dp_advantage_bound` connects them
+to differential privacy, and :func:`per_sample_epsilon_estimate` reads an ε off one model's attack
+results (a per-sample estimate, not a DP audit: see :mod:`.dp`).
 
 Submodules: ``mutual_info`` (the MI estimators), ``bayes`` (bounds and the best-classifier
 estimate), ``gaussian`` (the exact two-Gaussian case), ``dp`` (the DP link); everything public is
@@ -25,13 +26,18 @@ re-exported here, so ``from mia_edu.information import ...`` is all a user needs
 from ..metrics import advantage, balanced_accuracy, youden_j
 from ._common import Estimate, binary_entropy
 from .bayes import ClassifierErrors, bayes_error_bounds, best_classifier_error, default_estimators
-from .dp import EpsilonBound, dp_advantage_bound, empirical_epsilon, empirical_epsilon_from_scores
+from .dp import (
+    EpsilonBound,
+    dp_advantage_bound,
+    per_sample_epsilon_estimate,
+    per_sample_epsilon_estimate_from_scores,
+)
 from .gaussian import GaussianCase, gaussian_case
 from .mutual_info import mutual_information
 
 __all__ = [
     "Estimate", "ClassifierErrors", "EpsilonBound", "GaussianCase",
     "mutual_information", "bayes_error_bounds", "best_classifier_error", "default_estimators",
-    "gaussian_case", "binary_entropy", "dp_advantage_bound", "empirical_epsilon",
-    "empirical_epsilon_from_scores", "advantage", "balanced_accuracy", "youden_j",
+    "gaussian_case", "binary_entropy", "dp_advantage_bound", "per_sample_epsilon_estimate",
+    "per_sample_epsilon_estimate_from_scores", "advantage", "balanced_accuracy", "youden_j",
 ]

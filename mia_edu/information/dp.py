@@ -1,4 +1,14 @@
-"""The link to differential privacy: the advantage an ε allows, and the ε an attack proves."""
+"""The link to differential privacy: the advantage an ε allows, and a per-sample estimate of ε for one model.
+
+:func:`dp_advantage_bound` is a theorem about (ε, δ)-DP training algorithms. The
+``per_sample_epsilon_estimate*`` functions are *not* a DP audit: they put confidence intervals on the
+TPR and FPR that one attack reaches on the samples of **one** trained model, as if each sample were
+an independent trial of the training algorithm. DP is a property of the training algorithm (the
+distribution over models), so a sound audit needs one trial per training run (Jagielski, Ullman &
+Oprea 2020) or canaries included independently at random in a single run (Steinke, Nasr &
+Jagielski 2023). What they do measure is how distinguishable this model's members are from its
+non-members, in the units of ε. Taught in notebook 06.
+"""
 
 from __future__ import annotations
 
@@ -62,17 +72,22 @@ def _epsilon_from_counts(k1, n1, k0, n0, delta, confidence) -> tuple[np.ndarray,
     return eps, tpr_lo, fpr_hi
 
 
-def empirical_epsilon(tpr, fpr, n_members: int, n_non_members: int, *, delta: float = 0.0,
-                      confidence: float = 0.95) -> float:
-    """A lower bound on ε that one attack's operating point proves, with confidence ``confidence``.
+def per_sample_epsilon_estimate(tpr, fpr, n_members: int, n_non_members: int, *, delta: float = 0.0,
+                                confidence: float = 0.95) -> float:
+    """The ε that one attack's operating point on one model *suggests*, with per-sample intervals.
 
-    An (ε, δ)-DP model forces ``TPR ≤ e^ε FPR + δ`` and ``1 − FPR ≤ e^ε (1 − TPR) + δ``, so an
-    observed attack shows ``ε ≥ max(log((TPR − δ)/FPR), log((1 − δ − FPR)/(1 − TPR)))``. Measured
-    rates are noisy, so the bound uses a Clopper–Pearson *lower* limit for TPR and *upper* limit
-    for FPR (two-sided ``confidence`` intervals, so both hold together with probability ≥
-    ``confidence``). 0 means "this attack proves nothing".
+    An (ε, δ)-DP training algorithm forces every attack to satisfy ``TPR ≤ e^ε FPR + δ`` and
+    ``1 − FPR ≤ e^ε (1 − TPR) + δ``, where the rates are over the randomness of *training*. This
+    function plugs in rates measured over the members and non-members of **one** trained model:
+    ``max(log((TPR − δ)/FPR), log((1 − δ − FPR)/(1 − TPR)))``, with a Clopper–Pearson *lower*
+    limit for TPR and *upper* limit for FPR (two-sided ``confidence`` intervals). The intervals treat
+    the samples as independent trials, which they are not for a DP claim (they share one training
+    run), so the result is a per-sample **estimate** of how distinguishable this model's members are,
+    not a statistically valid lower bound on the algorithm's ε. A sound audit trains one model per
+    trial (Jagielski et al. 2020) or inserts canaries at random (Steinke, Nasr & Jagielski 2023).
+    0 means "no evidence of leakage at this operating point".
 
-    >>> round(empirical_epsilon(0.5, 0.05, 1000, 1000), 2)   # log(0.5 / 0.05) = 2.30 before the CIs
+    >>> round(per_sample_epsilon_estimate(0.5, 0.05, 1000, 1000), 2)   # log(0.5 / 0.05) = 2.30 before the CIs
     1.97
     """
     n1 = check_int(n_members, "n_members", minimum=1)
@@ -86,7 +101,11 @@ def empirical_epsilon(tpr, fpr, n_members: int, n_non_members: int, *, delta: fl
 
 @dataclass(frozen=True)
 class EpsilonBound:
-    """The ε an attack proves at least, and the threshold (``score ≥ threshold`` ⇒ member) that proves it."""
+    """A per-sample ε estimate and the threshold (``score ≥ threshold`` ⇒ member) it was read at.
+
+    Returned by :func:`per_sample_epsilon_estimate_from_scores`; an estimate for one model, not a
+    lower bound on a training algorithm's ε (see the module docstring).
+    """
 
     epsilon: float
     threshold: float
@@ -101,16 +120,18 @@ class EpsilonBound:
         return self.epsilon
 
 
-def empirical_epsilon_from_scores(scores, is_member, *, delta: float = 0.0, confidence: float = 0.95,
-                                  max_thresholds: int = 64) -> EpsilonBound:
-    """:func:`empirical_epsilon` maximised over thresholds, still a valid lower bound.
+def per_sample_epsilon_estimate_from_scores(scores, is_member, *, delta: float = 0.0, confidence: float = 0.95,
+                                            max_thresholds: int = 64) -> EpsilonBound:
+    """:func:`per_sample_epsilon_estimate` maximised over thresholds, without optimism from the search.
 
-    Trying many thresholds and keeping the best would be optimistic, so the thresholds are fixed
+    Still a per-sample estimate for one model (see :func:`per_sample_epsilon_estimate` for why it is
+    not a DP lower bound). Trying many thresholds and keeping the best would add a second optimism on
+    top, so the thresholds are fixed
     in advance by rank — the j-th highest non-member score (a low-FPR rule) and the j-th lowest
     member score (a low-FNR rule) for geometrically spaced j — or every distinct score when there
     are at most ``max_thresholds`` of them; and each one's Clopper–Pearson intervals are taken at
-    ``1 − (1 − confidence) / T`` for T candidates (Bonferroni), so the maximum holds with
-    probability ≥ ``confidence``.
+    ``1 − (1 − confidence) / T`` for T candidates (Bonferroni), so the maximum over thresholds is
+    covered as well as a single threshold would be — under the per-sample independence assumption.
     """
     s, m = check_scores(scores, is_member)
     _, delta = _check_epsilon_delta(0.0, delta)

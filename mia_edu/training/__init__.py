@@ -8,6 +8,7 @@ the same way (notebook 10).
 """
 
 from .many import ModelBank, choose_route, model_seeds, train_many
+from .private import DP_DEFAULT_BATCH_SIZE, dp_epsilon
 from .recipes import (
     CallableRecipe,
     RecipeBank,
@@ -31,4 +32,5 @@ from .single import (
 __all__ = ["TrainConfig", "TrainedModel", "train", "fit_module", "check_features", "state_to_arrays",
            "arrays_to_state", "train_many", "ModelBank", "choose_route", "model_seeds",
            "SklearnRecipe", "CallableRecipe", "RecipeBank", "RecipeModel", "as_recipe", "fit_recipe", "model_logits",
-           "named_recipe"]
+           "named_recipe", "dp_epsilon",
+           "DP_DEFAULT_BATCH_SIZE"]

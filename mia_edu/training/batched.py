@@ -33,6 +33,11 @@ _BETAS = (0.9, 0.999)  # torch.optim.Adam's defaults, as used by fit_module
 _EPS = 1e-8
 
 
+def supports(config: TrainConfig) -> bool:
+    """Whether this route can train ``config``: not DP-SGD (per-sample clipping, Poisson batches), not RelaxLoss."""
+    return not config.private and config.relaxloss_alpha is None
+
+
 def init_modules(config: TrainConfig, seeds, n_features: int, n_classes: int) -> list[nn.Module]:
     """Freshly initialised modules, model k seeded with ``seeds[k]`` exactly as ``fit_module`` does."""
     modules = []

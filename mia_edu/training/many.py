@@ -20,8 +20,10 @@ from joblib.parallel import get_active_backend
 from torch import nn
 from tqdm.auto import tqdm
 
+from .._validation import check_device, check_int
 from ..models import build_model
 from . import batched, recipes
+from .private import dp_epsilon
 from .single import (
     TrainConfig,
     TrainedModel,
@@ -29,6 +31,7 @@ from .single import (
     _check_eval,
     arrays_to_state,
     check_features,
+    check_model_size,
     fit_module,
     load_cached,
     model_key,
@@ -81,8 +84,9 @@ class ModelBank:
         if not -len(self) <= k < len(self):
             raise IndexError(f"model {k} out of range for a bank of {len(self)} models")
         k = int(k) % len(self)
-        return TrainedModel(self.modules[k], self.config.replace(seed=int(self.seeds[k])), self.histories[k],
-                            self.n_features, self.n_classes, self.device, from_cache=bool(self.from_cache[k]))
+        config = self.config.replace(seed=int(self.seeds[k]))
+        return TrainedModel(self.modules[k], config, self.histories[k], self.n_features, self.n_classes, self.device,
+                            bool(self.from_cache[k]), *dp_epsilon(config, int(self.subsets[k].sum())))
 
     def __iter__(self):
         return (self[k] for k in range(len(self)))
@@ -97,6 +101,7 @@ class ModelBank:
         Feed them to :mod:`mia_edu.signals` (every signal takes the models × samples × classes shape).
         """
         X = check_features(X, "X", n_features=self.n_features)
+        check_int(batch_size, "batch_size", minimum=1)
         out = np.empty((len(self), len(X), self.n_classes), np.float32)
         with torch.no_grad():
             for start in range(0, len(X), batch_size):
@@ -161,14 +166,15 @@ def choose_route(config: TrainConfig, subsets: np.ndarray, n_features: int, n_cl
                  device: str = "cpu", n_jobs: int | None = None) -> str:
     """The route ``train_many(route=None)`` takes; see :func:`train_many` for the rule and its measurements."""
     n_models = subsets.shape[0]
-    if not str(device).startswith("cpu"):
+    if not str(device).startswith("cpu") and batched.supports(config):
         return "batched"
     if _in_joblib_context():
         return "processes"
     if n_models == 1:
         return "sequential"
     n_max = int(subsets.sum(axis=1).max())
-    if config.arch == "mlp" and 4 * n_models * n_max * config.hidden * config.depth <= _BATCHED_CPU_MAX_BYTES:
+    stacked_bytes = 4 * n_models * n_max * config.hidden * config.depth
+    if batched.supports(config) and config.arch == "mlp" and stacked_bytes <= _BATCHED_CPU_MAX_BYTES:
         return "batched"
     workers = min(joblib.effective_n_jobs(n_jobs if n_jobs is not None else -1), n_models)
     work = training_gflop(config, int(subsets.sum()), n_features, n_classes)
@@ -386,8 +392,12 @@ def train_many(config: TrainConfig | None, X, y, subsets, *, X_eval=None, y_eval
     subsets = _check_subsets(subsets, len(X))
     if route is not None and route not in ROUTES:
         raise ValueError(f"route must be one of {ROUTES} or None (automatic), got {route!r}")
-    if not isinstance(device, str):
-        raise TypeError(f"device must be a string such as 'cpu' or 'cuda', got {device!r}")
+    if route == "batched" and not batched.supports(config):
+        raise ValueError("route='batched' does not support this config (DP-SGD needs Opacus's per-sample "
+                         "clipping and Poisson sampling; RelaxLoss its own loss); use route=None, 'sequential' "
+                         "or 'processes'")
+    check_model_size(config, X.shape[1], n_classes)
+    device = check_device(device)
     n_jobs = _check_n_jobs(n_jobs)
     K = subsets.shape[0]
     seeds = model_seeds(config.seed, K)

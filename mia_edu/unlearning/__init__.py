@@ -5,6 +5,8 @@
   ``(trained_model, X, y, split, *, seed=0, **knobs) -> TrainedModel``; :func:`unlearn` runs one.
 - :mod:`.evaluation` — :func:`evaluate_unlearning` (fit an attack on retain vs validation, apply it
   to the forget set, read the rate against its two reference points and against retraining);
+- :mod:`.verdict` — :func:`paired_gap`, the verdict against retraining: paired over the same forget
+  samples (McNemar, paired bootstrap), with an equivalence margin and a third answer, "can't tell";
 - :mod:`.comparison` — :func:`compare_methods` (every method, one table);
 - :mod:`.figures` — :func:`comparison_figure` (over- and under-unlearning made visible);
 - :mod:`.experiment` — :func:`unlearning_experiment`, what ``python -m mia_edu unlearn`` runs.
@@ -51,11 +53,12 @@ from .methods import (
     scrub,
     unlearn,
 )
+from .verdict import DEFAULT_MARGIN, VERDICTS, PairedGap, paired_gap
 
 __all__ = [
     "DEFAULT_SIGNALS", "DEFAULT_SIZES", "FIGURES", "METHODS", "UnlearningComparison", "UnlearningReport",
     "check_unlearning_inputs", "compare_methods", "comparison_figure", "copy_model", "evaluate_unlearning",
     "finetune", "get_method", "gradient_ascent", "make_attack", "member_rate", "no_unlearning", "random_labels",
     "register_method", "resolve_methods", "retrain", "scrub", "starting_kit_accuracy", "unlearn",
-    "unlearning_experiment",
+    "unlearning_experiment", "DEFAULT_MARGIN", "VERDICTS", "PairedGap", "paired_gap",
 ]

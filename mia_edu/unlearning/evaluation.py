@@ -17,7 +17,11 @@ The protocol (notebook 07 writes it out step by step):
    "0 % members" but the rate the retrained model gets. A method whose forget set looks *more*
    like members than after retraining has under-unlearned; one whose forget set looks *less* like
    members (e.g. its loss was pushed far above any unseen sample's) has over-unlearned, and that
-   is itself detectable (the "Streisand effect").
+   is itself detectable (the "Streisand effect"). Both models are judged on the *same* forget
+   samples, so the comparison is **paired** (:func:`paired_gap`): an exact McNemar test on the
+   samples the two models call differently, a paired-bootstrap interval on the gap, and an
+   explicit equivalence margin (TOST): "as retraining" only when the whole interval lies within
+   ±margin, "can't tell" when it is neither inside the margin nor clearly away from 0.
 
 A second view is the NeurIPS-2023 Machine Unlearning Challenge starting kit's: a logistic
 regression on the loss, cross-validated, telling forget from *test* samples; its accuracy is ≈ 0.5
@@ -27,7 +31,6 @@ when the forget set is indistinguishable from unseen data.
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -47,6 +50,7 @@ from ..signals import compute_signals
 from ..splits import UnlearningSplit
 from ..training import TrainedModel
 from .methods import check_unlearning_inputs
+from .verdict import DEFAULT_MARGIN, PairedGap, paired_dict, paired_gap
 
 DEFAULT_SIGNALS = ("loss", "confidence", "entropy", "modified_entropy", "scaled_logit")
 """The signals the default attack reads (every scalar signal of :mod:`mia_edu.signals`)."""
@@ -78,13 +82,6 @@ def member_rate(predicted, *, confidence: float = 0.95) -> tuple[float, tuple[fl
     k, n = int(p.sum()), int(p.size)
     ci = stats.binomtest(k, n).proportion_ci(confidence_level=confidence, method="wilson")
     return k / n, (float(ci.low), float(ci.high))
-
-
-def _rate_difference_z(p1: float, n1: int, p2: float, n2: int) -> float:
-    """z statistic of the difference of two independent proportions (unpooled standard error)."""
-    se = math.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2)
-    se = max(se, 1.0 / max(n1, n2))  # both rates at 0 or 1: never divide by zero
-    return (p1 - p2) / se
 
 
 def make_attack(attack=None):
@@ -157,10 +154,13 @@ class UnlearningReport:
         overlap). When ``False``, the evaluation cannot see membership and proves nothing.
     warnings : human-readable caveats (e.g. the above).
     forget_scores : the attack's membership score of each forget sample (in ``split.forget``
-        order; > 0 means called member) — an aggregate rate can hide samples that stay exposed.
+        order; ≥ 0 means called member) — an aggregate rate can hide samples that stay exposed.
+    forget_called : whether the attack calls each forget sample a member (same order).
     retrain_gap : each of :data:`FIGURES` minus the retrained model's (when a yardstick was given).
-    verdict : ``"under-unlearning"``, ``"over-unlearning"`` or ``"as retraining"`` (forget rate
-        compared with retraining's by a two-proportion z-test at 95 %), or ``None``.
+    vs_retrain : the :class:`PairedGap` of the forget calls against the retrained model's, on the
+        same forget samples (interval, McNemar p-value, margin), when a yardstick was given.
+    verdict : ``"as retraining"`` (within ±margin), ``"under-unlearning"``, ``"over-unlearning"`` or
+        ``"can't tell"`` — ``vs_retrain.verdict`` (see :func:`paired_gap`) — or ``None``.
     attack : the attack's name; n_forget, n_retain_ref, n_validation_ref, n_fit : sample counts.
     """
 
@@ -178,6 +178,7 @@ class UnlearningReport:
     starting_kit_accuracy: float
     distinguishable: bool
     forget_scores: np.ndarray = field(repr=False)
+    forget_called: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, bool))
     attack: str = "lr"
     n_forget: int = 0
     n_retain_ref: int = 0
@@ -185,17 +186,24 @@ class UnlearningReport:
     n_fit: int = 0
     warnings: tuple[str, ...] = ()
     retrain_gap: dict[str, float] | None = None
+    vs_retrain: PairedGap | None = None
     verdict: str | None = None
 
-    def with_yardstick(self, retrained: UnlearningReport) -> UnlearningReport:
-        """This report with the gaps to ``retrained`` (the report of the retrained model) filled in."""
+    def with_yardstick(self, retrained: UnlearningReport, *, margin: float = DEFAULT_MARGIN,
+                       confidence: float = 0.90) -> UnlearningReport:
+        """This report with the gaps to ``retrained`` (the report of the retrained model) filled in.
+
+        The verdict is the paired comparison of the forget calls (:func:`paired_gap`): both reports
+        must judge the same forget samples (same split).
+        """
         if not isinstance(retrained, UnlearningReport):
             raise TypeError(f"retrained must be an UnlearningReport, got {type(retrained).__name__}")
+        if self.forget_called.shape != retrained.forget_called.shape or self.forget_called.size == 0:
+            raise ValueError(f"retrained judges {retrained.forget_called.size} forget samples, this report "
+                             f"{self.forget_called.size}; expected the same forget set (same split)")
         gap = {name: getattr(self, name) - getattr(retrained, name) for name in FIGURES}
-        z = _rate_difference_z(self.forget_member_rate, self.n_forget,
-                               retrained.forget_member_rate, retrained.n_forget)
-        verdict = "as retraining" if abs(z) <= 1.96 else ("under-unlearning" if z > 0 else "over-unlearning")
-        return dataclasses.replace(self, retrain_gap=gap, verdict=verdict)
+        paired = paired_gap(self.forget_called, retrained.forget_called, margin=margin, confidence=confidence)
+        return dataclasses.replace(self, retrain_gap=gap, vs_retrain=paired, verdict=paired.verdict)
 
     def as_dict(self) -> dict:
         """Plain numbers for JSON: every figure, the intervals, flags and gaps (no arrays)."""
@@ -208,6 +216,8 @@ class UnlearningReport:
                    n_forget=self.n_forget, n_retain_ref=self.n_retain_ref, n_validation_ref=self.n_validation_ref)
         if self.retrain_gap is not None:
             out["retrain_gap"] = {k: float(v) for k, v in self.retrain_gap.items()}
+        if self.vs_retrain is not None:
+            out["vs_retrain"] = paired_dict(self.vs_retrain)
         return out
 
     def summary(self) -> str:
@@ -217,8 +227,10 @@ class UnlearningReport:
                 f"[{f_lo:.1%}, {f_hi:.1%}] (retain {self.retain_member_rate:.1%}, validation "
                 f"{self.validation_member_rate:.1%}); acc retain {self.retain_acc:.3f} forget {self.forget_acc:.3f} "
                 f"test {self.test_acc:.3f}; starting kit {self.starting_kit_accuracy:.3f}")
-        if self.verdict is not None:
-            line += f"; vs retrain {self.retrain_gap['forget_member_rate']:+.1%}: {self.verdict}"
+        if self.vs_retrain is not None:
+            v = self.vs_retrain
+            line += (f"; vs retrain {v.gap:+.1%} [{v.low:+.1%}, {v.high:+.1%}] (margin ±{v.margin:.0%}): "
+                     f"{self.verdict}")
         if not self.distinguishable:
             line += " [attack sees nothing: inconclusive]"
         return line
@@ -304,7 +316,9 @@ def _evaluate(model, X, y, split, *, attack, signals, seed, reference_fraction, 
     def called_member(idx):
         return np.asarray(fitted.predict(S_all[idx])).astype(bool)
 
-    forget_rate, forget_ci = member_rate(called_member(split.forget), confidence=confidence)
+    forget_called = called_member(split.forget)
+    forget_called.setflags(write=False)
+    forget_rate, forget_ci = member_rate(forget_called, confidence=confidence)
     retain_rate, retain_ci = member_rate(called_member(ret_ref), confidence=confidence)
     val_rate, val_ci = member_rate(called_member(val_ref), confidence=confidence)
     ref_scores = fitted.decision_function(np.r_[S_all[ret_ref], S_all[val_ref]])
@@ -327,6 +341,7 @@ def _evaluate(model, X, y, split, *, attack, signals, seed, reference_fraction, 
         validation_member_rate=val_rate, validation_member_ci=val_ci, attack_auc=auc,
         retain_acc=acc["retain"], forget_acc=acc["forget"], test_acc=acc["test"], starting_kit_accuracy=kit,
         distinguishable=bool(distinguishable), forget_scores=np.asarray(fitted.decision_function(S_all[split.forget])),
+        forget_called=forget_called,
         attack=attack_name(attack), n_forget=len(split.forget), n_retain_ref=len(ret_ref),
         n_validation_ref=len(val_ref), n_fit=len(ret_fit), warnings=tuple(warnings))
     report.forget_scores.setflags(write=False)

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import time
 
+from .._validation import check_fraction, check_int
 from ..data import load_dataset
 from ..splits import make_unlearning_split
 from ..training import TrainConfig, train
 from .comparison import UnlearningComparison, compare_methods
-from .evaluation import DEFAULT_SIGNALS
+from .evaluation import DEFAULT_SIGNALS, make_attack
+from .methods import resolve_methods
+from .verdict import DEFAULT_MARGIN
 
 DEFAULT_SIZES = {
     # MNIST-1D: 10,000 generated samples; an overfit MLP leaks clearly at these sizes.
@@ -28,7 +31,7 @@ DEFAULT_SIZES = {
 def unlearning_experiment(dataset: str = "mnist1d", *, forget_size: int | None = None, forget: str = "random",
                           forget_class=None, methods="all", config: TrainConfig | None = None, attack=None,
                           signals=DEFAULT_SIGNALS, seed: int = 0, progress: bool = True,
-                          knobs=None) -> UnlearningComparison:
+                          knobs=None, margin: float = DEFAULT_MARGIN, retrain_seeds: int = 1) -> UnlearningComparison:
     """Train an original model on a bundled data set and compare unlearning methods on it.
 
     Parameters
@@ -38,7 +41,7 @@ def unlearning_experiment(dataset: str = "mnist1d", *, forget_size: int | None =
         ``None`` forgets every training sample of ``forget_class``).
     forget, forget_class : a random or a class-wise forget set (see
         :func:`~mia_edu.splits.make_unlearning_split`).
-    methods, attack, signals, knobs, progress : as in :func:`compare_methods`.
+    methods, attack, signals, knobs, progress, margin, retrain_seeds : as in :func:`compare_methods`.
     config : how the original model is trained (default: ``TrainConfig()``, which overfits).
     seed : the split's seed, the training seed (``config.seed``, when no config is given) and the
         methods' seed.
@@ -48,6 +51,20 @@ def unlearning_experiment(dataset: str = "mnist1d", *, forget_size: int | None =
     UnlearningComparison, with ``context`` describing the set-up and the total time.
     """
     start = time.perf_counter()
+    # everything that can be checked without training is checked first (a bad method name used to
+    # surface only after the original model had trained)
+    resolve_methods(methods)
+    make_attack(attack)
+    check_fraction(margin, "margin")
+    check_int(retrain_seeds, "retrain_seeds", minimum=1, maximum=32)
+    if forget not in ("random", "class"):
+        raise ValueError(f"forget must be 'random' or 'class', got {forget!r}")
+    if forget == "class" and forget_class is None:
+        raise ValueError("forget='class' needs forget_class (the class to forget)")
+    if forget == "random" and forget_class is not None:
+        raise ValueError("forget_class is only used with forget='class'")
+    if config is not None and not isinstance(config, TrainConfig):
+        raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
     ds = load_dataset(dataset)
     if ds.name not in DEFAULT_SIZES:
         raise ValueError(f"no default sizes for dataset {dataset!r}; known: {', '.join(DEFAULT_SIZES)}")
@@ -61,7 +78,7 @@ def unlearning_experiment(dataset: str = "mnist1d", *, forget_size: int | None =
     config = TrainConfig(seed=seed) if config is None else config
     model = train(config, ds.X[split.train], ds.y[split.train], n_classes=ds.n_classes)
     table = compare_methods(model, ds.X, ds.y, split, methods=methods, attack=attack, signals=signals, seed=seed,
-                            knobs=knobs, progress=progress)
+                            knobs=knobs, progress=progress, margin=margin, retrain_seeds=retrain_seeds)
     table.context.update(
         dataset=ds.name, sizes=split.sizes(), forget=forget, forget_class=forget_class, seed=seed,
         train_acc=model.accuracy(ds.X[split.train], ds.y[split.train]),

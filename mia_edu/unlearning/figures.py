@@ -13,8 +13,9 @@ from ..plots import OKABE_ITO
 from .comparison import UnlearningComparison
 
 VERDICT_COLOURS = {"under-unlearning": OKABE_ITO[4], "as retraining": OKABE_ITO[2],
-                   "over-unlearning": OKABE_ITO[1], None: "#999999"}
-_SHORT = {"under-unlearning": "under", "as retraining": "≈ retrain", "over-unlearning": "over", None: ""}
+                   "over-unlearning": OKABE_ITO[1], "can't tell": "#BBBBBB", None: "#999999"}
+_SHORT = {"under-unlearning": "under", "as retraining": "≈ retrain", "over-unlearning": "over",
+          "can't tell": "can't tell", None: ""}
 
 
 def comparison_figure(table: UnlearningComparison, *, title: str | None = None, accuracy: bool = True) -> Figure:

@@ -16,6 +16,10 @@ rules they share: errors shown, figures updated in place, results cached by sett
   offline reference models → loss threshold, LiRA, RMIA, label-only and blind baseline on log–log ROC.
 - :func:`unlearning_lab` — notebook 07: method × forget size, run on a button with a progress bar →
   the attack's member rates on retain / forget / validation against retraining from scratch.
+- :func:`defences_lab` — notebook 08: defence × strength, run on a button → the point on the
+  privacy–utility frontier (LiRA's TPR at 1 % FPR vs test accuracy) and the ROC under the DP ceiling.
+- :func:`audit_lab` — notebook 09: many-run or one-run audit × trials × canary kind × DP noise, run on
+  a button → the ε lower bound against the accountant's ε and a perfect attack's ceiling.
 - :func:`language_lab` — notebook 11: epochs (checkpoints of one cached run) and insertions → the
   sequence attacks' log–log ROC, exposure by insertions, one canary's candidate PINs.
 """
@@ -33,6 +37,8 @@ _WHERE = {
     "BayesErrorLab": "bayes", "bayes_error_lab": "bayes",
     "UnlearningLab": "unlearning", "unlearning_lab": "unlearning",
     "ShadowLab": "shadow", "shadow_lab": "shadow",
+    "DefencesLab": "defences", "defences_lab": "defences",
+    "AuditLab": "audit", "audit_lab": "audit",
     "ModernLab": "modern", "modern_lab": "modern",
     "LanguageLab": "language", "language_lab": "language",
 }

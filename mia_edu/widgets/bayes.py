@@ -4,8 +4,11 @@ Members ~ N(μ, σ₁²), non-members ~ N(0, 1) (:func:`mia_edu.information.gaus
 μ, σ₁ and the sample size n; a button draws a fresh sample. The panel compares the exact answer
 (Bayes error, AUC and advantage of the optimal attack, mutual information) with what a finite
 sample gives: the k-NN mutual-information estimate with its CI, the Fano / Hellman–Raviv bounds it
-implies, and the empirical error of the optimal rule. Watch the estimates close in on the truth as
-n grows, and the bounds bracket the Bayes error.
+implies, and the error of the optimal rule on the sample — the *fixed* Bayes rule (member iff the
+likelihood ratio says so, decided before seeing the sample: an unbiased estimate of the Bayes
+error), beside the threshold tuned on the same sample (optimistic: below the Bayes error on
+average at small n). Watch the estimates close in on the truth as n grows, and the bounds bracket
+the Bayes error.
 """
 
 from __future__ import annotations
@@ -34,6 +37,23 @@ X_RANGE = (-5.0, 9.0)
 FPR_GRID = np.logspace(-4, 0, 49)
 
 
+def rule_errors(case: GaussianCase, x, is_member) -> dict[str, float]:
+    """Error and advantage on a sample of the fixed Bayes rule and of the threshold tuned on it.
+
+    ``fixed_*``: member iff ``log f1(x)/f0(x) ≥ 0`` (the Bayes rule for equal priors, known before
+    the sample is drawn), so its error on a fresh sample is an unbiased estimate of the Bayes
+    error. ``tuned_*``: the best threshold on the same score, chosen on the sample itself — the
+    in-sample optimum, optimistic (at n = 100, μ = 1 it averages about 0.28 against the true 0.3085).
+    Errors are balanced, ``(FNR + FPR) / 2``.
+    """
+    s, m = metrics.check_scores(case.log_likelihood_ratio(x), is_member)
+    called = s >= 0.0
+    fixed_adv = float(called[m].mean() - called[~m].mean())
+    tuned_adv = metrics.advantage(s, m)
+    return {"fixed_error": (1.0 - fixed_adv) / 2.0, "fixed_advantage": fixed_adv,
+            "tuned_error": (1.0 - tuned_adv) / 2.0, "tuned_advantage": tuned_adv}
+
+
 @dataclass(frozen=True, eq=False)
 class BayesResult:
     """Exact quantities of the case and their estimates from one sample of ``n``."""
@@ -48,10 +68,12 @@ class BayesResult:
     bounds_estimated: tuple[float, float]
     empirical_auc: float
     empirical_advantage: float
+    fixed_rule_error: float = float("nan")
+    fixed_rule_advantage: float = float("nan")
 
     @property
     def empirical_error(self) -> float:
-        """Error of the best threshold on the optimal score, on this sample (equal class sizes)."""
+        """Error of the best threshold on the optimal score, tuned on this sample (optimistic)."""
         return (1.0 - self.empirical_advantage) / 2.0
 
 
@@ -110,9 +132,12 @@ class BayesErrorLab(Panel):
         x, m = case.sample(n, seed)
         mi = mutual_information(x, m, n_boot=self.n_boot, seed=seed)
         score = case.log_likelihood_ratio(x)
+        rules = rule_errors(case, x, m)
         result = BayesResult(case=case, n=n, seed=seed, x=x, is_member=m, mi=mi,
-                             bounds_exact=bayes_error_bounds(case.mi_bits), bounds_estimated=bayes_error_bounds(mi),
-                             empirical_auc=metrics.roc_auc(score, m), empirical_advantage=metrics.advantage(score, m))
+                             bounds_exact=bayes_error_bounds(case.mi_bits),
+                             bounds_estimated=bayes_error_bounds(min(mi.value, 1.0)),
+                             empirical_auc=metrics.roc_auc(score, m), empirical_advantage=rules["tuned_advantage"],
+                             fixed_rule_error=rules["fixed_error"], fixed_rule_advantage=rules["fixed_advantage"])
         self.cache.put(key, result)
         return result
 
@@ -175,10 +200,12 @@ class BayesErrorLab(Panel):
         rows = [("Bayes error (exact)", f"{c.bayes_error:.3f}"),
                 ("Fano ≤ Bayes error ≤ Hellman–Raviv, exact MI", f"{r.bounds_exact[0]:.3f} – {r.bounds_exact[1]:.3f}"),
                 ("… from the estimated MI", f"{r.bounds_estimated[0]:.3f} – {r.bounds_estimated[1]:.3f}"),
-                ("error of the optimal rule on the sample", f"{r.empirical_error:.3f}"),
+                ("error of the Bayes rule on the sample (fixed in advance)", f"{r.fixed_rule_error:.3f}"),
+                ("… of the threshold tuned on the sample (optimistic)", f"{r.empirical_error:.3f}"),
                 ("MI exact (bits)", f"{c.mi_bits:.4f}"),
                 ("MI estimated (k-NN), 95% CI", f"{r.mi.value:.4f} [{r.mi.low:.3f}, {r.mi.high:.3f}]"),
-                ("advantage exact / on the sample", f"{c.advantage:.3f} / {r.empirical_advantage:.3f}")]
+                ("advantage exact / fixed rule / tuned (optimistic)",
+                 f"{c.advantage:.3f} / {r.fixed_rule_advantage:.3f} / {r.empirical_advantage:.3f}")]
         return readout_table(rows, title=f"The truth vs a sample of n = {r.n} (draw {r.seed})")
 
     def update(self) -> BayesResult:

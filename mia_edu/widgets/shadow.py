@@ -1,8 +1,10 @@
 """The shadow / LiRA lab (notebook 05): how many reference models, online or offline, per example.
 
 Thin over :class:`mia_edu.attacks.LiRA`: a target model is trained on the members; the attacker
-trains ``n_reference`` reference models on random halves of the candidates (members and
-non-members), on a button, with a progress bar. The panel shows LiRA's ROC on log–log axes
+trains ``n_reference`` reference models, on a button, with a progress bar — for **online** LiRA on
+random halves of the candidates (members and non-members: each candidate is IN for about half of
+them), for **offline** LiRA on random halves of a *disjoint* pool of as many samples, as the paper
+defines it (every reference model is OUT for every candidate: N OUT values each, not N/2). The panel shows LiRA's ROC on log–log axes
 against the global loss threshold, and for one chosen candidate the per-example picture: the
 scaled logits of the reference models that trained on it (IN) and of those that did not (OUT),
 their Gaussians, and where the target's own value falls.
@@ -61,7 +63,8 @@ class ShadowLab(Panel):
         A bundled data set name.
     n_members : int
         Size of the target's training set; as many non-members are drawn. The candidates (the
-        attacker's pool for online LiRA) are both.
+        attacker's pool for online LiRA) are both; offline LiRA's pool is ``2 * n_members`` other
+        samples of the same data set.
     config : TrainConfig
         The target's recipe, which the attacker reuses for the reference models.
     references : tuple of int
@@ -82,10 +85,12 @@ class ShadowLab(Panel):
             raise ValueError(f"n_reference must be one of references {tuple(references)}, got {n_reference!r}")
         self.config = TrainConfig(epochs=100, hidden=128, seed=seed) if config is None else config
         self.seed, self.show_progress = seed, progress
-        ds = self.dataset = load_dataset(dataset, n_samples=2 * n_members, seed=seed)
-        self.split = make_split(len(ds), train_size=n_members, holdout_size=n_members, seed=seed)
+        ds = self.dataset = load_dataset(dataset, n_samples=4 * n_members, seed=seed)
+        self.split = make_split(len(ds), train_size=n_members, holdout_size=n_members, shadow_size=2 * n_members,
+                                seed=seed)
         idx, self.is_member = self.split.evaluation()
         self.X, self.y = ds.X[idx], ds.y[idx]
+        self.X_pool, self.y_pool = ds.X[self.split.shadow], ds.y[self.split.shadow]  # offline LiRA's references
         self.cache = ResultCache(32)
         self.result: LiraRun | None = None
         self.target = None
@@ -135,11 +140,13 @@ class ShadowLab(Panel):
                     self._set_status("training the target (cached after the first time)…")
                     target = self._train_target()
                     self.progress.value = 1
-                    self._set_status(f"training {key[0]} reference models on random halves of the candidates…")
+                    where = "the candidates" if key[1] else "a disjoint pool (offline: every model OUT)"
+                    self._set_status(f"training {key[0]} reference models on random halves of {where}…")
                     lira = LiRA(self.config, n_reference=key[0], online=key[1], seed=self.seed,
                                 progress=self.show_progress)
+                    X_ref, y_ref = (self.X, self.y) if key[1] else (self.X_pool, self.y_pool)
                     with self.output:
-                        lira.fit(self.X, self.y, n_classes=self.dataset.n_classes)
+                        lira.fit(X_ref, y_ref, n_classes=self.dataset.n_classes)
                     self.progress.value = 2
                     scores = lira.score_target(target, self.X, self.y)
                     fits = lira.gaussians(self.X, self.y)
@@ -226,7 +233,10 @@ class ShadowLab(Panel):
         loss_tpr = metrics.tpr_at_fpr(self.loss_scores, m, 0.01)
         rows = [("LiRA AUC", f"{run.auc:.3f}"), ("LiRA TPR at 1% FPR", f"{run.tpr_at_1:.1%}"),
                 ("loss threshold AUC", f"{loss_auc:.3f}"), ("loss threshold TPR at 1% FPR", f"{loss_tpr:.1%}")]
-        mode = "online" if run.online else "offline"
+        n_out = run.fits["n_out"]
+        rows.append(("OUT reference values per candidate", f"{int(n_out.min())}–{int(n_out.max())}"
+                     if n_out.min() != n_out.max() else f"{int(n_out.min())}"))
+        mode = "online" if run.online else "offline (disjoint pool)"
         return readout_table(rows, title=f"{run.n_reference} reference models, {mode}; {int(m.sum())} members")
 
     def redraw(self) -> None:

@@ -191,7 +191,10 @@ class UnlearningLab(Panel):
                 ("validation reference (FPR)", f"{r.validation_member_rate:.1%}"),
                 ("attack AUC, retain vs validation", f"{r.attack_auc:.3f}"),
                 ("accuracy forget / test", f"{r.forget_acc:.3f} / {r.test_acc:.3f}"),
-                ("verdict vs retraining", r.verdict or "—")]
+                ("gap to retraining [90 % CI]", "—" if r.vs_retrain is None else
+                 f"{r.vs_retrain.gap:+.1%} [{r.vs_retrain.low:+.1%}, {r.vs_retrain.high:+.1%}]"),
+                ("verdict vs retraining", "—" if r.vs_retrain is None else
+                 f"{r.verdict} (margin ±{r.vs_retrain.margin:.0%}, McNemar p = {r.vs_retrain.mcnemar_p:.2g})")]
         if not r.distinguishable:
             rows.append(("caveat", "references overlap: the attack cannot see membership"))
         return readout_table(rows, title=f"{run.method}, forgetting {run.forget_size} samples")
