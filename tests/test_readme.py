@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-BLOCKS = [b for b in re.findall(r"```python\n(.*?)```", README, re.S) if "dask" not in b]
+BLOCKS = [b for b in re.findall(r"```python\n(.*?)```", README, re.S) if "parallel_backend" not in b]  # cluster snippets: test_cluster.py
 
 
 def test_readme_has_examples():

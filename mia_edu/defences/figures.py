@@ -148,15 +148,16 @@ def draw_dp_roc(ax, point: FrontierPoint) -> None:
 
 
 def proven_epsilon(point: FrontierPoint, confidence: float = 0.95) -> float:
-    """The ε that LiRA's ROC proves at least, with ``confidence`` (Clopper–Pearson, thresholds fixed by
-    rank; :func:`mia_edu.information.empirical_epsilon_from_scores`) — at most the accountant's ε when
+    """The per-sample ε estimate of LiRA's ROC on this model, with ``confidence`` (Clopper–Pearson,
+    thresholds fixed by rank; :func:`mia_edu.information.per_sample_epsilon_estimate_from_scores`, an
+    estimate for one model rather than a DP proof, see :mod:`mia_edu.information.dp`) — at most the accountant's ε when
     DP-SGD is implemented correctly. A single ROC step above the ceiling at the lowest FPRs is
     sampling noise; this is the honest comparison."""
-    from ..information import empirical_epsilon_from_scores
+    from ..information import per_sample_epsilon_estimate_from_scores
 
     delta = point.delta if point.delta is not None else 0.0
-    return float(empirical_epsilon_from_scores(point.lira_scores, point.is_member, delta=delta,
-                                               confidence=confidence).epsilon)
+    return float(per_sample_epsilon_estimate_from_scores(point.lira_scores, point.is_member, delta=delta,
+                                                         confidence=confidence).epsilon)
 
 
 def roc_title(point: FrontierPoint) -> str:

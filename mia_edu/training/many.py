@@ -20,6 +20,7 @@ from joblib.parallel import get_active_backend
 from torch import nn
 from tqdm.auto import tqdm
 
+from .. import cache
 from .._validation import check_device, check_int
 from ..models import build_model
 from . import batched, recipes
@@ -32,6 +33,7 @@ from .single import (
     arrays_to_state,
     check_features,
     check_model_size,
+    device_key,
     fit_module,
     load_cached,
     model_key,
@@ -187,7 +189,13 @@ def _fit_one(config, X, y, n_classes, X_eval, y_eval, device, parent_pid):
     """One worker task: train one model, return plain arrays (cheap to send back, no pickled modules)."""
     if os.getpid() != parent_pid:
         torch.set_num_threads(1)  # one thread per worker process: the processes share the cores
-    module, history = fit_module(config, X, y, n_classes, X_eval=X_eval, y_eval=y_eval, device=device)
+    try:
+        module, history = fit_module(config, X, y, n_classes, X_eval=X_eval, y_eval=y_eval, device=device)
+    except Exception as exc:  # say which model, wherever it ran (a cluster worker's traceback is far away)
+        if hasattr(exc, "add_note"):  # Python >= 3.11
+            exc.add_note(f"train_many: while training the model with seed {config.seed} on {len(X)} samples "
+                         f"(process {os.getpid()})")
+        raise
     return state_to_arrays(module), history
 
 
@@ -291,13 +299,40 @@ def run_jobs(fit, jobs, *, route: str = "processes", n_jobs: int | None = None, 
         return list(runner)
 
 
-def _run_batched(config, X, y, rows, seeds, n_classes, X_eval, y_eval, device, bar):
+def _stacked_chunks(config: TrainConfig, n_features: int, n_classes: int, rows) -> list[list[int]]:
+    """Models 0..K-1 in consecutive chunks that fit the stacked route's memory budget."""
     n_max = max(len(r) for r in rows)
-    per_model = batched.bytes_per_model(config, X.shape[1], n_classes, n_max)
+    per_model = batched.bytes_per_model(config, n_features, n_classes, n_max)
     chunk = max(1, min(len(rows), _BATCHED_MEMORY // max(per_model, 1)))
-    for start in range(0, len(rows), chunk):
-        results = batched.fit_stacked(config, X, y, rows[start:start + chunk], seeds[start:start + chunk],
-                                      n_classes, X_eval=X_eval, y_eval=y_eval, device=device)
+    return [list(range(start, min(start + chunk, len(rows)))) for start in range(0, len(rows), chunk)]
+
+
+def _cache_keys(configs, n_classes, X, y, rows, X_eval, y_eval, groups, route, device) -> list[str]:
+    """Each model's disk-cache key: what it was trained on, and how (the route's arithmetic, the device).
+
+    The loop routes (``"sequential"``, ``"processes"``, any joblib backend) run the same one-thread
+    :func:`fit_module`, bit for bit, so they share :func:`model_key` with :func:`mia_edu.training.train`.
+    The stacked route rounds differently (batched matmuls over padded subsets: up to ≈1e-3 in the
+    logits after training), and its last bits depend on the chunk a model was stacked with, so its key
+    names the route and the chunk. A cache filled by one route therefore never answers another: the
+    same call gives the same numbers whichever route filled the cache first.
+    """
+    base = [model_key(configs[k], n_classes, X[rows[k]], y[rows[k]], X_eval, y_eval) for k in range(len(rows))]
+    if route != "batched":
+        return [device_key(b, device) for b in base]
+    device_type = torch.device(device).type
+    keys = list(base)
+    for group in groups:
+        members = [base[k] for k in group]
+        for position, k in enumerate(group):
+            keys[k] = cache.make_key("model-stacked-v1", device_type, members, position)
+    return keys
+
+
+def _run_batched(config, X, y, chunks, chunk_seeds, n_classes, X_eval, y_eval, device, bar):
+    for rows, seeds in zip(chunks, chunk_seeds):
+        results = batched.fit_stacked(config, X, y, rows, seeds, n_classes, X_eval=X_eval, y_eval=y_eval,
+                                      device=device)
         bar.update(len(results))
         yield from results
 
@@ -339,9 +374,11 @@ def train_many(config: TrainConfig | None, X, y, subsets, *, X_eval=None, y_eval
         every model is a joblib task of that backend instead (with ``"threading"`` the fits take
         turns: torch's RNG and thread count are per process).
         ``"batched"``: all models as one program with stacked weights (``torch.func`` + ``vmap``,
-        see :mod:`mia_edu.training.batched`). All three give the same models up to floating-point
-        rounding (same initial weights, same data order). ``None`` chooses by this rule, which
-        follows measurements:
+        see :mod:`mia_edu.training.batched`). The loop routes give the same models bit for bit;
+        the batched route gives them up to floating-point rounding (same initial weights, same data
+        order), so it caches under keys of its own: the same call gives the same numbers whichever
+        route filled the cache first. ``None`` chooses by this rule (for the whole bank, cached
+        models included), which follows measurements:
 
         1. a GPU (``device`` not CPU) → ``"batched"`` (one kernel per layer for all models);
         2. inside ``with joblib.parallel_backend(...)`` → ``"processes"`` (your backend runs the tasks);
@@ -361,8 +398,9 @@ def train_many(config: TrainConfig | None, X, y, subsets, *, X_eval=None, y_eval
     progress : bool
         Show a ``tqdm`` progress bar over models (in notebooks and terminals).
     use_cache : bool
-        Load each model from the disk cache and store newly trained ones (same keys as
-        :func:`mia_edu.training.train`; see :mod:`mia_edu.cache`). Only missing models are trained.
+        Load each model from the disk cache and store newly trained ones (on the loop routes the
+        same keys as :func:`mia_edu.training.train`; see :mod:`mia_edu.cache`). Only missing models
+        are trained (on the batched route: the stacked chunks with a missing model).
 
     Returns
     -------
@@ -404,30 +442,35 @@ def train_many(config: TrainConfig | None, X, y, subsets, *, X_eval=None, y_eval
     rows = [np.flatnonzero(s) for s in subsets]
     configs = [config.replace(seed=int(s)) for s in seeds]
 
+    planned = route if route is not None else choose_route(config, subsets, X.shape[1], n_classes,
+                                                           device=device, n_jobs=n_jobs)
+    # the groups of models trained together: one model each on the loop routes, a chunk of stacked
+    # models on the batched route (a stacked model's last bits depend on its chunk: see _cache_keys)
+    groups = _stacked_chunks(config, X.shape[1], n_classes, rows) if planned == "batched" else [[k] for k in range(K)]
     arrays: list = [None] * K
     histories: list = [None] * K
     from_cache = np.zeros(K, bool)
-    keys = [None] * K
+    keys: list = [None] * K
     if use_cache:
+        keys = _cache_keys(configs, n_classes, X, y, rows, X_eval, y_eval, groups, planned, device)
         for k in range(K):
-            keys[k] = model_key(configs[k], n_classes, X[rows[k]], y[rows[k]], X_eval, y_eval)
             hit = load_cached(keys[k], configs[k], X.shape[1], n_classes, device)
             if hit is not None:
                 arrays[k], histories[k] = hit
                 from_cache[k] = True
-    todo = [k for k in range(K) if not from_cache[k]]
-    chosen = route
-    if chosen is None:
-        chosen = "cache" if not todo else choose_route(config, subsets[todo], X.shape[1], n_classes,
-                                                       device=device, n_jobs=n_jobs)
+    todo_groups = [g for g in groups if not from_cache[g].all()]
+    for g in todo_groups:  # a stacked chunk with a miss is retrained whole, so its bits are the same
+        from_cache[g] = False
+    todo = [k for g in todo_groups for k in g]
+    chosen = "cache" if route is None and not todo else planned
 
     with tqdm(total=K, initial=K - len(todo), desc=f"train_many ({chosen})", unit="model",
               disable=not progress or not todo) as bar:
         if not todo:
             results = iter(())
         elif chosen == "batched":
-            results = _run_batched(config, X, y, [rows[k] for k in todo], seeds[todo], n_classes,
-                                   X_eval, y_eval, device, bar)
+            results = _run_batched(config, X, y, [[rows[k] for k in g] for g in todo_groups],
+                                   [seeds[g] for g in todo_groups], n_classes, X_eval, y_eval, device, bar)
         else:
             jobs = [(configs[k], X[rows[k]], y[rows[k]], n_classes, X_eval, y_eval, device) for k in todo]
             results = _run_sequential(jobs, bar) if chosen == "sequential" else _run_processes(jobs, bar, n_jobs)

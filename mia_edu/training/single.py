@@ -324,7 +324,7 @@ def train(config: TrainConfig | None, X, y, *, X_eval=None, y_eval=None, n_class
     X_eval, y_eval = _check_eval(X_eval, y_eval, X.shape[1], n_classes)
     check_model_size(config, X.shape[1], n_classes)
     device = check_device(device)
-    key = model_key(config, n_classes, X, y, X_eval, y_eval)
+    key = device_key(model_key(config, n_classes, X, y, X_eval, y_eval), device)
     if use_cache:
         hit = load_cached(key, config, X.shape[1], n_classes, device)
         if hit is not None:
@@ -345,6 +345,12 @@ def model_key(config: TrainConfig, n_classes: int, X: np.ndarray, y: np.ndarray,
     """
     return cache.make_key("model-v2", config, n_classes, X, y,
                           X_eval if X_eval is not None else "no-eval", y_eval if y_eval is not None else "")
+
+
+def device_key(key: str, device: str) -> str:
+    """``key`` for a model trained on ``device``: CPU keys as they are, others tagged (they round differently)."""
+    device_type = torch.device(device).type
+    return key if device_type == "cpu" else cache.make_key("model-device", device_type, key)
 
 
 def load_cached(key: str, config: TrainConfig, n_features: int, n_classes: int,
