@@ -8,7 +8,7 @@ NB     ?= 02
 # root (containers, CI) must opt in explicitly; everybody else gets the plain command
 AS_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test setup html app bench clean
+.PHONY: lab test setup html app bench clean assignments grade teaching slides
 
 # Create the venv once (Python >= 3.10), install requirements and the package (editable).
 # Re-running reuses the venv; it reinstalls only when requirements.txt or pyproject.toml change.
@@ -39,6 +39,23 @@ app: setup  ## open notebook NB (default 02) as a Voila app for a lecture: make 
 	token=$$($(PY) -c "import secrets; print(secrets.token_urlsafe(24))"); \
 	echo "== Voila: $$nb on http://127.0.0.1:$(PORT)/?token=$$token (only this machine; the token keeps other local users out)"; \
 	$(VENV)/bin/voila "$$nb" --port=$(PORT) --Voila.ip=127.0.0.1 --Voila.token="$$token" --ServerApp.port_retries=0
+
+assignments: setup  ## nbgrader: source + student release of every notebook with exercise checks, in build/nbgrader
+	$(PY) tools/assignments.py build
+
+grade: setup  ## autograde build/nbgrader/submitted/*/$(A) and print the scores: make grade A=01_membership_game
+	@test -n "$(A)" || { echo "usage: make grade A=01_membership_game"; exit 1; }
+	$(PY) tools/assignments.py grade $(A)
+
+teaching: setup  ## re-apply quizzes, checks, difficulty marks, prompts and slide metadata to the notebooks
+	$(PY) tools/teaching.py apply
+
+slides: setup  ## present notebook NB (default 02) as live RISE slides: make slides NB=05
+	@nb=$$(cd notebooks && ls $(NB)_*.ipynb 2>/dev/null | head -n 1); \
+	test -n "$$nb" || { echo "no notebook notebooks/$(NB)_*.ipynb"; exit 1; }; \
+	echo "== RISE: http://127.0.0.1:$(PORT)/rise/$$nb (the token is printed below)"; \
+	$(VENV)/bin/jupyter lab --no-browser --ServerApp.root_dir=notebooks --ServerApp.port=$(PORT) \
+		--ServerApp.ip=127.0.0.1 --LabApp.extension_manager=readonly $(AS_ROOT)
 
 bench: setup  ## speed benchmarks (ratios against the naive way, measured in the same run)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

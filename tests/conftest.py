@@ -52,6 +52,7 @@ def no_network(monkeypatch):
 
 
 _EXECUTED: dict = {}
+_PROBED: dict = {}  # path -> {"cells": [the instructor-notes probe cell, executed]}
 
 
 @pytest.fixture(scope="session")
@@ -62,7 +63,12 @@ def executed_notebook():
     numbers its prose quotes against its outputs) share the one execution. An execution error is
     raised again to every caller.
     """
+    import sys
     import time
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+    from instructor_notes import instructor_probe
 
     def get(path):
         key = str(path)
@@ -71,6 +77,9 @@ def executed_notebook():
             from nbclient import NotebookClient
 
             nb = nbformat.read(path, as_version=4)
+            probe = instructor_probe(path)  # tools/instructor_notes.py: the numbers its instructor note quotes
+            if probe is not None:
+                nb.cells.append(probe)
             client = NotebookClient(nb, timeout=600, kernel_name="python3",
                                     resources={"metadata": {"path": str(path.parent)}})
             start = time.perf_counter()
@@ -79,9 +88,12 @@ def executed_notebook():
                 _EXECUTED[key] = (nb, time.perf_counter() - start, None)
             except Exception as err:  # noqa: BLE001 - stored and re-raised to every caller
                 _EXECUTED[key] = (nb, time.perf_counter() - start, err)
+            if probe is not None:  # kept apart: every other test sees the notebook as committed
+                _PROBED[key] = {"cells": [nb.cells.pop()]}
         nb, seconds, err = _EXECUTED[key]
         if err is not None:
             raise err
         return nb, seconds
 
+    get.probe = lambda path: _PROBED.get(str(path))
     return get

@@ -209,16 +209,19 @@ def _wait_kernel_idle_and_connected(page, base: str, token: str, timeout: float)
 
 
 def _move_epochs_with_keyboard(page, readout):
-    """Focus the epochs slider's handle, press → once, and wait for the readout to change."""
+    """Focus the epochs slider's handle, press → once, and wait for the readout to change.
+
+    The slider's value is read with ``text_content``: JupyterLab 4 skips rendering cells scrolled out
+    of view (content-visibility), and ``inner_text`` of an unrendered element is empty."""
     before = readout.inner_text()
     slider = page.locator(".widget-slider", has=page.locator(".widget-label", has_text="epochs")).first
     handle = slider.locator(".noUi-handle").first
-    before_value = slider.locator(".widget-readout").inner_text()
+    before_value = slider.locator(".widget-readout").text_content().strip()
     handle.focus()
     page.keyboard.press("ArrowRight")
     page.wait_for_function("([el, text]) => el.innerText !== text", arg=[readout.element_handle(), before],
                            timeout=120_000)
-    after_value = slider.locator(".widget-readout").inner_text()
+    after_value = slider.locator(".widget-readout").text_content().strip()
     assert int(after_value) > int(before_value), (before_value, after_value)
     return before, readout.inner_text()
 

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+from instructor_notes import check_instructor_numbers  # noqa: E402
+
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted((ROOT / "notebooks" / "solutions").glob("*.ipynb"))
 IDS = [str(p.relative_to(ROOT / "notebooks")) for p in NOTEBOOKS]
 
@@ -47,3 +51,6 @@ def test_notebook_executes(path, executed_notebook):
     print(f"{path.name}: {seconds:.1f} s")
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors
+    probed = executed_notebook.probe(path)   # the numbers docs/instructor/<stem>.md quotes, from this run
+    if probed is not None:
+        check_instructor_numbers(path, probed)

@@ -23,6 +23,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from docs_html import INDEX_SECTION, render_docs  # noqa: E402  (the teacher's docs/, rendered beside the handouts)
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 TEMPLATES = Path(__file__).resolve().parent / "html_template"
@@ -111,6 +114,7 @@ notebook itself: <code>make lab</code>, or <code>make app NB=02</code> for the l
 {rows(lessons, "")}
 </ol>
 {"<h2>Solutions</h2><ul>" + rows(solutions, "solutions/") + "</ul>" if solutions else ""}
+{INDEX_SECTION}
 </body></html>
 """
     path = out / "index.html"
@@ -147,8 +151,10 @@ def main(argv=None) -> int:
         (solutions if sub else lessons).append(handout)
         print(f"   {'FAILED: ' + error if error else 'ok'} ({seconds:.1f} s) -> {(out / sub / handout.html_name).relative_to(ROOT) if out.is_relative_to(ROOT) else out / sub / handout.html_name}", flush=True)
     index = write_index(out, lessons, solutions)
+    docs = render_docs(out)
     failed = [h for h in lessons + solutions if h.error]
-    print(f"wrote {index} ({len(lessons)} lessons, {len(solutions)} solutions, {len(failed)} failed)")
+    print(f"wrote {index} ({len(lessons)} lessons, {len(solutions)} solutions, {len(failed)} failed; "
+          f"{len(docs)} pages of docs/)")
     return 1 if failed else 0
 
 
