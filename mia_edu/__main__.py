@@ -22,31 +22,11 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 
+from ._cli import int_at_least as _int_at_least
+from ._cli import non_negative_float as _non_negative_float
 from .defences.cli import add_parser as _add_defend
 from .dp_audit import add_parser as _add_dp_audit
 from .text.cli import add_parser as _add_lm
-
-
-def _int_at_least(minimum: int) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"expected a number >= {minimum}, got {value}")
-        return value
-    return parse
-
-
-def _non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text}")
-    return value
 
 
 def _rounded(value, digits: int = 4):

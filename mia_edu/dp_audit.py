@@ -10,20 +10,15 @@ from __future__ import annotations
 import argparse
 import json
 
+from ._cli import int_at_least
+
 _FULL = {"n_train": 1000, "n_runs": 256, "n_canaries": 700}
 # mia_edu.auditing.CANARY_KINDS, spelled out so that building the parser does not import torch
 # (tests/test_auditing.py checks that the two agree)
 CANARY_CHOICES = ("mislabelled", "out_of_distribution")
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 2:
-        raise argparse.ArgumentTypeError(f"expected a number >= 2, got {value}")
-    return value
+_positive_int = int_at_least(2)  # at least 2: runs and canaries come in IN/OUT halves
 
 
 def _noise_list(text: str) -> list[float]:

@@ -9,17 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 
-
-def _int_at_least(minimum: int):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"expected a number >= {minimum}, got {value}")
-        return value
-    return parse
+from .._cli import int_at_least as _int_at_least
 
 
 def add_parser(subparsers) -> None:

@@ -9,15 +9,9 @@ import argparse
 import json
 import time
 
+from .._cli import int_at_least
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
-    return value
+_positive_int = int_at_least(1)
 
 
 def add_parser(subparsers) -> None:
